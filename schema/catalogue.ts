@@ -1,0 +1,110 @@
+import type { PgTable } from 'drizzle-orm/pg-core';
+
+/**
+ * The field catalogue: every column of every table declares, once, how it is classified and shared.
+ * The GraphQL layer, masking, the audit log, the data-resource catalogue and exports all read these
+ * entries; nothing else decides who may see a value.
+ *
+ * Levels follow the national data classification practice (GB/T 43697-2024 and the personal
+ * information protection law), narrowed to what a base registry needs:
+ *  1 public      公开      — may be opened to anyone
+ *  2 internal    内部      — government use by any department with a grant on the dataset
+ *  3 restricted  受限      — personal information, trade secrets
+ *  4 sensitive   敏感      — sensitive personal information (ID numbers, phones, precise location)
+ */
+export const LEVELS = { public: 1, internal: 2, restricted: 3, sensitive: 4 } as const;
+export type LevelName = keyof typeof LEVELS;
+export type Level = (typeof LEVELS)[LevelName];
+
+/** Sharing class of the government data-sharing rules: 无条件共享 / 有条件共享 / 不予共享. */
+export type Share = 'unconditional' | 'conditional' | 'none';
+
+/** How a value is reduced when a caller may see only its shape (see src/access/masking.ts). */
+export type MaskRule =
+  | 'none' // cannot be masked: the caller sees it in clear or not at all
+  | 'idNumber' // 110101********1234
+  | 'phone' // 138****5678
+  | 'name' // 张**
+  | 'address' // cut to the county
+  | 'point' // snapped to a 0.01° grid (≈1 km)
+  | 'date' // year only
+  | 'redact'; // a fixed '***'
+
+export interface FieldEntry {
+  level: LevelName;
+  share: Share;
+  mask: MaskRule;
+  description: string;
+  /** Sensitive personal information under PIPL art. 28: encrypted at rest, subjects recorded in the audit. */
+  sensitivePersonal?: boolean;
+  /** May appear in open-data exports (only ever for public fields). */
+  open?: boolean;
+}
+
+export type RegistryName = 'population' | 'legal-entity' | 'spatial' | 'governance';
+
+export interface DatasetMeta {
+  /** Stable id used by grants, the audit log and the catalogue, e.g. 'population.persons'. */
+  id: string;
+  name: string;
+  description: string;
+  registry: RegistryName;
+  /** The department code responsible for the data (the authoritative source). */
+  owner: string;
+  updateFrequency: 'realtime' | 'daily' | 'weekly' | 'monthly' | 'quarterly' | 'yearly' | 'static';
+}
+
+type ColumnsOf<T extends PgTable> = T['_']['columns'];
+
+/** A column entry for each column of the table: a missing entry is a compile error. */
+export type FieldCatalogue<T extends PgTable> = { [K in keyof ColumnsOf<T>]: FieldEntry };
+
+export interface Dataset<T extends PgTable = PgTable, D extends string = string> extends DatasetMeta {
+  table: T;
+  fields: FieldCatalogue<T>;
+  /** Values derived from columns (age from birth date, …), classified like columns. */
+  derived: Record<D, FieldEntry>;
+}
+
+export function dataset<T extends PgTable, D extends string = never>(
+  table: T,
+  meta: DatasetMeta,
+  fields: FieldCatalogue<T>,
+  derived: Record<D, FieldEntry> = {} as Record<D, FieldEntry>,
+): Dataset<T, D> {
+  return { ...meta, table, fields, derived };
+}
+
+/** Short-hands for the common combinations, so the catalogues read as tables. */
+export const f = {
+  publicOpen: (description: string): FieldEntry => ({
+    level: 'public',
+    share: 'unconditional',
+    mask: 'none',
+    description,
+    open: true,
+  }),
+  internal: (description: string): FieldEntry => ({
+    level: 'internal',
+    share: 'unconditional',
+    mask: 'none',
+    description,
+  }),
+  restricted: (description: string, mask: MaskRule = 'none', share: Share = 'unconditional'): FieldEntry => ({
+    level: 'restricted',
+    share,
+    mask,
+    description,
+  }),
+  sensitive: (description: string, mask: MaskRule, share: Share = 'conditional'): FieldEntry => ({
+    level: 'sensitive',
+    share,
+    mask,
+    description,
+    sensitivePersonal: true,
+  }),
+  /** Platform bookkeeping (source, timestamps): internal, shared without conditions. */
+  meta: (description: string): FieldEntry => ({ level: 'internal', share: 'unconditional', mask: 'none', description }),
+  /** Not shared outside the platform (credentials, audit internals). */
+  closed: (description: string): FieldEntry => ({ level: 'sensitive', share: 'none', mask: 'none', description }),
+};

@@ -1,0 +1,105 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Database, migrate, openDatabase, quoteIdent } from '../db/index.ts';
+import { FIXTURES_DIR, loadReferenceData } from '../ingest/reference-data.ts';
+
+/**
+ * One suite, two databases: PGlite + PostGIS by default, the PostgreSQL server when DATABASE_URL is set.
+ * A migrated database with the reference data is built once per run (the template) and every test file
+ * gets its own copy, so tests never truncate each other's tables.
+ */
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CACHE_DIR = join(ROOT, '.cache');
+export const TEMPLATE_DB = 'govbase_test_template';
+
+function withDatabaseName(url: string, name: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${name}`;
+  return parsed.toString();
+}
+
+/** A digest of what shapes the template, so a stale cached template is never reused. */
+function templateDigest(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(name).update(readFileSync(path));
+    }
+  };
+  walk(join(ROOT, 'migrations'));
+  walk(FIXTURES_DIR);
+  hash.update(readFileSync(join(ROOT, 'src/ingest/reference-data.ts')));
+  return hash.digest('hex').slice(0, 16);
+}
+
+function templatePath(): string {
+  return join(CACHE_DIR, `test-template-${templateDigest()}.tar.gz`);
+}
+
+/** Builds the template once per run (vitest globalSetup). */
+export async function prepareTemplate(): Promise<void> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const admin = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
+    try {
+      await admin.exec(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+      await admin.exec(`CREATE DATABASE ${TEMPLATE_DB}`);
+    } finally {
+      await admin.close();
+    }
+    const template = await openDatabase({ url: withDatabaseName(url, TEMPLATE_DB), poolSize: 2 });
+    try {
+      await migrate(template);
+      await loadReferenceData(template);
+    } finally {
+      await template.close();
+    }
+    return;
+  }
+  const path = templatePath();
+  if (existsSync(path)) return;
+  const database = await openDatabase({ dataDir: 'memory://' });
+  await migrate(database);
+  await loadReferenceData(database);
+  const dump = await database.dumpDataDir!();
+  mkdirSync(CACHE_DIR, { recursive: true });
+  writeFileSync(path, Buffer.from(await dump.arrayBuffer()));
+  await database.close();
+}
+
+export interface TestDatabase extends Database {
+  /** Closes and, on the server, drops this test's copy. */
+  dispose(): Promise<void>;
+}
+
+let counter = 0;
+
+/** A fresh, migrated database with the reference data, private to the caller. */
+export async function testDatabase(): Promise<TestDatabase> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const name = `govbase_test_${process.pid}_${++counter}_${Date.now() % 100000}`;
+    const admin = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
+    try {
+      await admin.exec(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${TEMPLATE_DB}`);
+    } finally {
+      await admin.close();
+    }
+    const database = await openDatabase({ url: withDatabaseName(url, name), poolSize: 5 });
+    return Object.assign(database, {
+      async dispose() {
+        await database.close();
+        const cleanup = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
+        await cleanup.exec(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).finally(() => cleanup.close());
+      },
+    });
+  }
+  const blob = new Blob([readFileSync(templatePath())]);
+  const database = await openDatabase({ dataDir: 'memory://', loadDataDir: blob });
+  return Object.assign(database, { dispose: () => database.close() });
+}
