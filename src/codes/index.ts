@@ -1,0 +1,37 @@
+export {
+  ancestorsOf,
+  type DivisionCode,
+  type DivisionCodeResult,
+  type DivisionLevel,
+  isValidDivisionCode,
+  PROVINCE_PREFIXES,
+  parseDivisionCode,
+  structuralParent,
+} from './division-code.ts';
+export {
+  buildIdNumber,
+  type Gender,
+  type IdNumber,
+  type IdNumberError,
+  type IdNumberErrorReason,
+  type IdNumberResult,
+  idCheckChar,
+  isValidIdNumber,
+  parseIdNumber,
+} from './id-number.ts';
+export {
+  buildUscc,
+  isValidUscc,
+  orgCodeCheckChar,
+  parseUscc,
+  USCC_ALPHABET,
+  USCC_REGISTRATION_DEPTS,
+  type Uscc,
+  type UsccCategoryEntry,
+  type UsccError,
+  type UsccErrorReason,
+  type UsccRegistrationDeptCode,
+  type UsccRegistrationDeptEntry,
+  type UsccResult,
+  usccCheckChar,
+} from './uscc.ts';
