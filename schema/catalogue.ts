@@ -104,7 +104,17 @@ export const f = {
     sensitivePersonal: true,
   }),
   /** Platform bookkeeping (source, timestamps): internal, shared without conditions. */
-  meta: (description: string): FieldEntry => ({ level: 'internal', share: 'unconditional', mask: 'none', description }),
+  meta: (description: string): FieldEntry => ({
+    level: 'internal',
+    share: 'unconditional',
+    mask: 'none',
+    description,
+  }),
   /** Not shared outside the platform (credentials, audit internals). */
-  closed: (description: string): FieldEntry => ({ level: 'sensitive', share: 'none', mask: 'none', description }),
+  closed: (description: string): FieldEntry => ({
+    level: 'sensitive',
+    share: 'none',
+    mask: 'none',
+    description,
+  }),
 };

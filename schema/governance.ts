@@ -1,4 +1,14 @@
-import { bigint, bigserial, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import { dataset, f } from './catalogue.ts';
 import { provenanceColumns, provenanceFields } from './provenance.ts';
 
@@ -81,7 +91,12 @@ const governance = { registry: 'governance', owner: 'PLATFORM', updateFrequency:
 
 export const departmentsDataset = dataset(
   departments,
-  { ...governance, id: 'governance.departments', name: '部门 Departments', description: 'Departments and jurisdictions' },
+  {
+    ...governance,
+    id: 'governance.departments',
+    name: '部门 Departments',
+    description: 'Departments and jurisdictions',
+  },
   {
     code: f.internal('Department code'),
     name: f.internal('Department name'),
@@ -104,7 +119,12 @@ export const purposesDataset = dataset(
 
 export const apiKeysDataset = dataset(
   apiKeys,
-  { ...governance, id: 'governance.api_keys', name: 'API 密钥 API keys', description: 'Application credentials' },
+  {
+    ...governance,
+    id: 'governance.api_keys',
+    name: 'API 密钥 API keys',
+    description: 'Application credentials',
+  },
   {
     id: f.closed('Key id'),
     prefix: f.closed('Public prefix of the key'),
@@ -136,7 +156,12 @@ export const grantsDataset = dataset(
 
 export const auditLogDataset = dataset(
   auditLog,
-  { ...governance, id: 'governance.audit_log', name: '访问审计 Access audit', description: 'Tamper-evident read log' },
+  {
+    ...governance,
+    id: 'governance.audit_log',
+    name: '访问审计 Access audit',
+    description: 'Tamper-evident read log',
+  },
   {
     seq: f.closed('Sequence number'),
     at: f.closed('Time'),

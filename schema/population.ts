@@ -1,4 +1,14 @@
-import { bigint, bigserial, date, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  date,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import { geometry } from '../src/db/geometry-column.ts';
 import { dataset, type FieldEntry, f } from './catalogue.ts';
 import { provenanceColumns, provenanceFields } from './provenance.ts';
@@ -25,7 +35,9 @@ const personColumns = (history: boolean) => ({
   /** GB/T 4658. */
   education: text('education'),
   phone: text('phone'),
-  status: text('status', { enum: ['alive', 'deceased'] }).notNull().default('alive'),
+  status: text('status', { enum: ['alive', 'deceased'] })
+    .notNull()
+    .default('alive'),
   deathDate: date('death_date'),
   householdId: bigint('household_id', { mode: 'number' }),
   version: integer('version').notNull().default(1),
@@ -59,7 +71,10 @@ export const households = pgTable(
     address: text('address'),
     ...provenanceColumns(),
   },
-  (t) => [uniqueIndex('households_number_key').on(t.householdNumber), index('households_division_idx').on(t.divisionCode)],
+  (t) => [
+    uniqueIndex('households_number_key').on(t.householdNumber),
+    index('households_division_idx').on(t.divisionCode),
+  ],
 );
 
 export const householdMembers = pgTable(
@@ -74,7 +89,10 @@ export const householdMembers = pgTable(
     validTo: date('valid_to'),
     ...provenanceColumns(),
   },
-  (t) => [index('household_members_household_idx').on(t.householdId), index('household_members_person_idx').on(t.personId)],
+  (t) => [
+    index('household_members_household_idx').on(t.householdId),
+    index('household_members_person_idx').on(t.personId),
+  ],
 );
 
 export const residences = pgTable(
@@ -145,7 +163,10 @@ export const personsDataset = dataset(
     updateFrequency: 'realtime',
   },
   personFields,
-  { age: f.internal('Age in whole years, derived from the date of birth') },
+  {
+    age: f.internal('Age in whole years, derived from the date of birth'),
+    aggregate: f.publicOpen('Counts aggregated over persons; cells below the threshold are suppressed'),
+  },
 );
 
 export const personsHistoryDataset = dataset(
@@ -244,4 +265,5 @@ export const vitalEventsDataset = dataset(
     divisionCode: f.internal('Division where the event was registered'),
     ...provenanceFields,
   },
+  { aggregate: f.publicOpen('Monthly event counts; cells below the threshold are suppressed') },
 );

@@ -27,9 +27,7 @@ export const divisions = pgTable(
     index('divisions_parent_idx').on(t.parentCode),
     index('divisions_prefix_idx').on(t.prefix),
     index('divisions_boundary_gix').using('gist', t.boundary),
-    index('divisions_current_level_idx')
-      .on(t.level)
-      .where(sql`valid_to is null`),
+    index('divisions_current_level_idx').on(t.level).where(sql`valid_to is null`),
   ],
 );
 
@@ -55,4 +53,5 @@ export const divisionsDataset = dataset(
     boundary: f.publicOpen('Boundary polygon, CGCS2000'),
     ...provenanceFields,
   },
+  { current: f.publicOpen('True while the code is valid (no valid_to)') },
 );

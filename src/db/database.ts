@@ -5,9 +5,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { postgis } from '@electric-sql/pglite-postgis';
 import type { Logger } from 'drizzle-orm';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { parse as parseConnectionString } from 'pg-connection-string';
 import { from as copyFromStdin } from 'pg-copy-streams';
@@ -102,7 +102,8 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
       counter.count++;
       await client.exec(text);
     },
-    transaction: (work) => client.transaction((tx) => work({ query: (text, params) => run(tx, text, params) })),
+    transaction: (work) =>
+      client.transaction((tx) => work({ query: (text, params) => run(tx, text, params) })),
     async copyCsv(target, chunks) {
       // PGlite reads COPY input from a blob; send bounded batches so memory stays flat.
       const limit = 16 * 1024 * 1024;
@@ -189,7 +190,10 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
       const client = await pool.connect();
       try {
         counter.count++;
-        await pipeline(Readable.from(chunks), client.query(copyFromStdin(`COPY ${target} FROM STDIN WITH (FORMAT csv)`)));
+        await pipeline(
+          Readable.from(chunks),
+          client.query(copyFromStdin(`COPY ${target} FROM STDIN WITH (FORMAT csv)`)),
+        );
       } finally {
         client.release();
       }
@@ -218,6 +222,7 @@ export function quoteIdent(name: string): string {
 /** Quotes one value for a CSV line that COPY reads (FORMAT csv): null is an empty unquoted field. */
 export function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
-  const text = typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : String(value);
+  const text =
+    typeof value === 'string' ? value : value instanceof Date ? value.toISOString() : String(value);
   return /[",\n\r]/.test(text) || text === '' ? `"${text.replaceAll('"', '""')}"` : text;
 }

@@ -9,7 +9,14 @@ import { type Geometry, geometryFromWkbHex } from './geojson.ts';
  */
 export const STORAGE_SRID = 4490;
 
-export type GeometryKind = 'Point' | 'MultiPoint' | 'LineString' | 'MultiLineString' | 'Polygon' | 'MultiPolygon' | 'Geometry';
+export type GeometryKind =
+  | 'Point'
+  | 'MultiPoint'
+  | 'LineString'
+  | 'MultiLineString'
+  | 'Polygon'
+  | 'MultiPolygon'
+  | 'Geometry';
 
 /**
  * A PostGIS geometry column with GeoJSON in and out. Drizzle's built-in PostGIS column covers points

@@ -26,7 +26,9 @@ export async function loadReferenceData(
   database: Database,
   fixturesDir = FIXTURES_DIR,
 ): Promise<{ divisions: number; boundaries: number; codes: number }> {
-  const [{ n }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM divisions')) as [{ n: number }];
+  const [{ n }] = (await database.query<{ n: number }>('SELECT count(*)::int AS n FROM divisions')) as [
+    { n: number },
+  ];
   if (n > 0) return { divisions: 0, boundaries: 0, codes: 0 };
   const divisions = await loadDivisions(database, `${fixturesDir}/divisions.csv`);
   let boundaries = 0;
@@ -43,7 +45,8 @@ async function loadDivisions(database: Database, path: string): Promise<number> 
     for await (const { line, record } of readCsvRecords(path)) {
       const level = record.level as keyof typeof PREFIX_LENGTH;
       const length = PREFIX_LENGTH[level];
-      if (!length || !record.code) throw new Error(`${path}:${line}: bad division row (level '${record.level}')`);
+      if (!length || !record.code)
+        throw new Error(`${path}:${line}: bad division row (level '${record.level}')`);
       count++;
       yield `${[
         record.code,
@@ -74,8 +77,13 @@ interface BoundaryFeature {
 }
 
 async function loadBoundaries(database: Database, path: string): Promise<number> {
-  const collection = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as { features: BoundaryFeature[] };
-  const rows = collection.features.map((feature) => ({ code: feature.properties.code, geometry: feature.geometry }));
+  const collection = JSON.parse(gunzipSync(readFileSync(path)).toString('utf8')) as {
+    features: BoundaryFeature[];
+  };
+  const rows = collection.features.map((feature) => ({
+    code: feature.properties.code,
+    geometry: feature.geometry,
+  }));
   // One statement per file: the server parses and validates every polygon, in one transaction.
   const updated = await database.query<{ code: string }>(
     `UPDATE divisions d

@@ -95,7 +95,9 @@ export async function testDatabase(): Promise<TestDatabase> {
       async dispose() {
         await database.close();
         const cleanup = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
-        await cleanup.exec(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).finally(() => cleanup.close());
+        await cleanup
+          .exec(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`)
+          .finally(() => cleanup.close());
       },
     });
   }

@@ -1,0 +1,62 @@
+/** Who is asking: a department's application (API key), a person (JWT), or nobody (public). */
+
+export interface Department {
+  code: string;
+  name: string;
+  kind: string;
+  adminLevel: 'national' | 'province' | 'city' | 'county';
+  jurisdictionCode: string | null;
+}
+
+export interface Grant {
+  maxLevel: number;
+  purposes: ReadonlySet<string>;
+  canWrite: boolean;
+}
+
+/**
+ * The rows a principal may see: division codes from `lo` to `hi` (the jurisdiction's code prefix padded
+ * with 0s and 9s). Codes are digit strings, so the range holds under any collation. null = national.
+ */
+export interface JurisdictionScope {
+  code: string;
+  prefix: string;
+  lo: string;
+  hi: string;
+}
+
+export interface Principal {
+  /** 'public', 'key:<prefix>', 'jwt:<sub>' or 'system:<name>': written to the audit log. */
+  id: string;
+  kind: 'public' | 'application' | 'user' | 'system';
+  department: Department | null;
+  roles: ReadonlySet<string>;
+  grants: ReadonlyMap<string, Grant>;
+  /** The purpose declared for this request (X-Purpose), if any. */
+  purpose: string | null;
+  /** Purposes this principal may declare at all (JWT claim); null = no restriction beyond grants. */
+  declarablePurposes: ReadonlySet<string> | null;
+  scope: JurisdictionScope | null;
+}
+
+export function scopeFromPrefix(code: string, prefix: string): JurisdictionScope {
+  return { code, prefix, lo: prefix, hi: prefix + '9'.repeat(12 - prefix.length) };
+}
+
+export const PUBLIC_PRINCIPAL: Principal = {
+  id: 'public',
+  kind: 'public',
+  department: null,
+  roles: new Set(),
+  grants: new Map(),
+  purpose: null,
+  declarablePurposes: null,
+  scope: null,
+};
+
+/** True when the principal's jurisdiction covers the division code (national principals cover all). */
+export function inScope(principal: Principal, divisionCode: string | null | undefined): boolean {
+  const scope = principal.scope;
+  if (!scope) return principal.kind !== 'public';
+  return !!divisionCode && divisionCode >= scope.lo && divisionCode <= scope.hi;
+}
