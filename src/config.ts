@@ -24,6 +24,12 @@ export interface Config {
   statementTimeoutMs: number;
   /** Statistics cells below this count are suppressed for callers without clearance. @default 5 */
   suppressionThreshold: number;
+  /** HS256 secret for people's JWTs (GOVBASE_JWT_SECRET). */
+  jwtSecret: string | undefined;
+  /** PEM file with the public key for RS256/ES256/EdDSA JWTs (GOVBASE_JWT_PUBLIC_KEY_FILE). */
+  jwtPublicKeyFile: string | undefined;
+  /** Expected JWT issuer (GOVBASE_JWT_ISSUER). */
+  jwtIssuer: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -62,5 +68,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize: integer(env, 'GOVBASE_MAX_PAGE_SIZE', 1000, 1, 100_000),
     statementTimeoutMs: integer(env, 'GOVBASE_STATEMENT_TIMEOUT_MS', 15000, 100, 3_600_000),
     suppressionThreshold: integer(env, 'GOVBASE_SUPPRESSION_THRESHOLD', 5, 1, 1000),
+    jwtSecret: env.GOVBASE_JWT_SECRET || undefined,
+    jwtPublicKeyFile: env.GOVBASE_JWT_PUBLIC_KEY_FILE || undefined,
+    jwtIssuer: env.GOVBASE_JWT_ISSUER || undefined,
   };
 }
