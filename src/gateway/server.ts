@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServerAdapter } from '@whatwg-node/server';
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { AuditLog } from '../access/audit.ts';
@@ -22,13 +23,32 @@ export interface GatewayOptions {
   audit?: boolean;
   /** Benchmarks only: every request runs as this principal, bypassing authentication. */
   fixedPrincipal?: Principal;
+  /** Endpoint families beside /graphql. */
+  routes?: Route[];
 }
 
-export interface Gateway {
-  yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+/**
+ * An HTTP endpoint family mounted beside /graphql (OGC API, tiles, map, open data). It gets the shared
+ * services and answers fetch-style, so tests call it in-process like the GraphQL endpoint.
+ */
+export interface Route {
+  /** Path prefix, e.g. '/ogc'. */
+  prefix: string;
+  handle(request: Request, services: GatewayServices): Promise<Response>;
+}
+
+export interface GatewayServices {
+  db: Database;
+  config: Config;
   authenticator: Authenticator;
   audit: AuditLog | null;
-  /** Node http handler: /health, /ready and /graphql. */
+  /** The principal of a request (authentication errors are thrown as GovError UNAUTHENTICATED). */
+  principalOf(request: Request): Promise<Principal>;
+}
+
+export interface Gateway extends GatewayServices {
+  yoga: YogaServerInstance<Record<string, unknown>, GatewayContext>;
+  /** Node http handler for every route. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** In-process fetch, for tests: no port needed. */
   fetch(url: string, init?: RequestInit): Promise<Response>;
@@ -83,28 +103,50 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/health') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-      return;
-    }
-    if (path === '/ready') {
-      void ready().then((ok) =>
-        res
-          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ ready: ok })),
-      );
-      return;
-    }
-    void yoga(req, res);
-  }
-
-  return {
-    yoga,
+  const services: GatewayServices = {
+    db,
+    config,
     authenticator,
     audit,
-    handle,
-    fetch: async (url, init) => yoga.fetch(url as unknown as URL, init ?? {}),
+    principalOf: async (request) =>
+      options.fixedPrincipal ?? (await authenticator.authenticate(request.headers)),
+  };
+  const routes = options.routes ?? [];
+
+  async function route(request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    if (path === '/health') return Response.json({ status: 'ok' });
+    if (path === '/ready') {
+      const ok = await ready();
+      return Response.json({ ready: ok }, { status: ok ? 200 : 503 });
+    }
+    const mounted = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+    if (mounted) {
+      try {
+        return await mounted.handle(request, services);
+      } catch (error) {
+        if (error instanceof GovError) {
+          return Response.json(
+            { code: error.code, description: error.message },
+            { status: error.status, headers: { 'content-type': 'application/problem+json' } },
+          );
+        }
+        console.error('internal error:', error);
+        return Response.json(
+          { code: 'INTERNAL_SERVER_ERROR', description: 'Unexpected error.' },
+          { status: 500 },
+        );
+      }
+    }
+    return yoga.fetch(request);
+  }
+
+  const adapter = createServerAdapter(route);
+
+  return {
+    ...services,
+    yoga,
+    handle: (req, res) => void adapter(req, res),
+    fetch: async (url, init) => route(new Request(url, init)),
   };
 }
