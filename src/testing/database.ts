@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, migrate, openDatabase, quoteIdent } from '../db/index.ts';
@@ -13,7 +13,13 @@ import { FIXTURES_DIR, loadReferenceData } from '../ingest/reference-data.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CACHE_DIR = join(ROOT, '.cache');
-export const TEMPLATE_DB = 'govbase_test_template';
+/**
+ * Each test run builds its own template database on the server, so concurrent runs (two developers, or CI
+ * beside a developer) never drop each other's template. The name reaches the workers through the env.
+ */
+export function templateDb(): string {
+  return process.env.GOVBASE_TEST_TEMPLATE ?? 'govbase_test_template';
+}
 
 function withDatabaseName(url: string, name: string): string {
   const parsed = new URL(url);
@@ -41,35 +47,44 @@ function templatePath(): string {
   return join(CACHE_DIR, `test-template-${templateDigest()}.tar.gz`);
 }
 
-/** Builds the template once per run (vitest globalSetup). */
-export async function prepareTemplate(): Promise<void> {
+/** Builds the template once per run (vitest globalSetup); returns the teardown that drops it. */
+export async function prepareTemplate(): Promise<() => Promise<void>> {
   const url = process.env.DATABASE_URL;
   if (url) {
+    const name = `govbase_test_template_${process.pid}`;
+    process.env.GOVBASE_TEST_TEMPLATE = name;
     const admin = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
     try {
-      await admin.exec(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-      await admin.exec(`CREATE DATABASE ${TEMPLATE_DB}`);
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.exec(`CREATE DATABASE ${name}`);
     } finally {
       await admin.close();
     }
-    const template = await openDatabase({ url: withDatabaseName(url, TEMPLATE_DB), poolSize: 2 });
+    const template = await openDatabase({ url: withDatabaseName(url, name), poolSize: 2 });
     try {
       await migrate(template);
       await loadReferenceData(template);
     } finally {
       await template.close();
     }
-    return;
+    return async () => {
+      const cleanup = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
+      await cleanup.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => cleanup.close());
+    };
   }
   const path = templatePath();
-  if (existsSync(path)) return;
+  if (existsSync(path)) return async () => undefined;
   const database = await openDatabase({ dataDir: 'memory://' });
   await migrate(database);
   await loadReferenceData(database);
   const dump = await database.dumpDataDir!();
   mkdirSync(CACHE_DIR, { recursive: true });
-  writeFileSync(path, Buffer.from(await dump.arrayBuffer()));
+  // Written under a temporary name and renamed, so a concurrent run never reads half a file.
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+  renameSync(partial, path);
   await database.close();
+  return async () => undefined;
 }
 
 export interface TestDatabase extends Database {
@@ -86,7 +101,7 @@ export async function testDatabase(): Promise<TestDatabase> {
     const name = `govbase_test_${process.pid}_${++counter}_${Date.now() % 100000}`;
     const admin = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
     try {
-      await admin.exec(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${TEMPLATE_DB}`);
+      await admin.exec(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(templateDb())}`);
     } finally {
       await admin.close();
     }
