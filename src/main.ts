@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { migrate, openDatabase } from './db/index.ts';
 import { createGateway } from './gateway/server.ts';
 import { loadReferenceData } from './ingest/reference-data.ts';
+import { ogcRoute, tilesRoute } from './ogc/index.ts';
 import { seedPopulation } from './ingest/seed.ts';
 
 /** Starts the service: open and migrate the database, load reference data (and the demo seed), serve. */
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   const gateway = createGateway({
     db,
     config,
+    routes: [ogcRoute(), tilesRoute()],
     jwt: {
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwtPublicKeyFile ? { publicKeyPem: readFileSync(config.jwtPublicKeyFile, 'utf8') } : {}),
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
   });
   const server = createServer(gateway.handle);
   server.listen(config.port, config.host, () => {
-    console.log(`govbase listening on http://${config.host}:${config.port}/graphql (${config.mode})`);
+    console.log(`govbase listening on http://${config.host}:${config.port}/graphql, /ogc, /tiles (${config.mode})`);
   });
   const stop = () => {
     server.close();

@@ -2,6 +2,7 @@ import { installDemoAccess } from '../access/demo.ts';
 import { loadConfig } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway/server.ts';
+import { ogcRoute, tilesRoute } from '../ogc/index.ts';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   data?: T | null;
@@ -12,7 +13,12 @@ export interface GraphQLResponse<T = Record<string, any>> {
 /** A gateway over a test database, with the demo principals installed; requests go in-process. */
 export async function testGateway(db: Database, options: Partial<GatewayOptions> = {}): Promise<Gateway> {
   await installDemoAccess(db);
-  return createGateway({ db, config: { ...loadConfig({}), mode: 'test' }, ...options });
+  return createGateway({
+    db,
+    config: { ...loadConfig({}), mode: 'test' },
+    routes: [ogcRoute(), tilesRoute()],
+    ...options,
+  });
 }
 
 export async function gql<T = Record<string, any>>(
