@@ -1,5 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { importSPKI, type JWTPayload, jwtVerify } from 'jose';
+import { parseIdNumber } from '../codes/index.ts';
 import type { Queryable } from '../db/index.ts';
 import { errors } from '../errors.ts';
 import {
@@ -27,6 +28,15 @@ export function newApiKey(): { key: string; prefix: string; hash: string } {
   const prefix = `${API_KEY_PREFIX}${randomBytes(6).toString('hex')}`;
   const key = `${prefix}_${randomBytes(24).toString('base64url')}`;
   return { key, prefix, hash: sm3Hex(key) };
+}
+
+/**
+ * The public prefix of a key: `gbk_<id>`, up to the second underscore. The secret after it is base64url and
+ * may itself contain underscores, so the prefix is never found by the last one.
+ */
+export function apiKeyPrefix(token: string): string {
+  const cut = token.indexOf('_', API_KEY_PREFIX.length);
+  return cut > 0 ? token.slice(0, cut) : token;
 }
 
 interface CachedPrincipal {
@@ -83,7 +93,7 @@ export class Authenticator {
   }
 
   private async fromApiKey(token: string): Promise<Principal> {
-    const prefix = token.slice(0, token.lastIndexOf('_'));
+    const prefix = apiKeyPrefix(token);
     const [row] = await this.db.query<{
       key_hash: string;
       department_code: string;
@@ -113,11 +123,24 @@ export class Authenticator {
       throw errors.unauthenticated(`invalid token (${(error as Error).message})`);
     }
     const dept = payload.dept;
-    if (typeof dept !== 'string' || !payload.sub)
+    let subjectIdNumber: string | undefined;
+    if (payload.idn !== undefined) {
+      const parsed = typeof payload.idn === 'string' ? parseIdNumber(payload.idn) : null;
+      if (!parsed?.ok) throw errors.unauthenticated('token claim idn is not a valid citizen ID number');
+      subjectIdNumber = parsed.value.idNumber;
+    }
+    if (!payload.sub || (typeof dept !== 'string' && !subjectIdNumber))
       throw errors.unauthenticated('token lacks the sub and dept claims');
     const roles = Array.isArray(payload.roles) ? payload.roles.map(String) : [];
     const purposes = Array.isArray(payload.purposes) ? new Set(payload.purposes.map(String)) : null;
-    return this.forDepartment(`jwt:${payload.sub}`, 'user', dept, roles, purposes);
+    const id = `jwt:${payload.sub}`;
+    if (typeof dept !== 'string') {
+      // A person speaking for themself (a citizen portal token): no department, so no grants and no
+      // jurisdiction; what they may read is decided by their identity (the access report), not by grants.
+      return { ...PUBLIC_PRINCIPAL, id, kind: 'user', roles: new Set(roles), subjectIdNumber };
+    }
+    const principal = await this.forDepartment(id, 'user', dept, roles, purposes);
+    return subjectIdNumber ? { ...principal, subjectIdNumber } : principal;
   }
 
   private async verifyJwt(token: string): Promise<JWTPayload> {

@@ -25,6 +25,17 @@ const POPULATION = [
   'population.vital_events',
 ];
 
+/** The legal-entity registry's datasets, and the change log its feeds read. */
+const LEGAL_ENTITY = [
+  'legal_entity.entities',
+  'legal_entity.entities_history',
+  'legal_entity.former_names',
+  'legal_entity.shareholdings',
+  'legal_entity.qualifications',
+  'legal_entity.online_shops',
+  'governance.change_log',
+];
+
 export interface DemoPrincipal {
   department: string;
   name: string;
@@ -45,7 +56,10 @@ export const DEMO_PRINCIPALS = {
     jurisdiction: '110105',
     key: 'gbk_demo01_chaoyang-civil-affairs',
     roles: [],
-    grants: [{ datasets: POPULATION, maxLevel: 3, purposes: ['social_assistance'] }],
+    grants: [
+      { datasets: POPULATION, maxLevel: 3, purposes: ['social_assistance'] },
+      { datasets: LEGAL_ENTITY, maxLevel: 2, purposes: ['social_assistance'] },
+    ],
   },
   provincialMarketRegulation: {
     department: 'SAMR-440000',
@@ -55,7 +69,10 @@ export const DEMO_PRINCIPALS = {
     jurisdiction: '440000',
     key: 'gbk_demo02_guangdong-market-regulation',
     roles: [],
-    grants: [{ datasets: ['population.persons'], maxLevel: 2, purposes: ['market_supervision'] }],
+    grants: [
+      { datasets: ['population.persons'], maxLevel: 2, purposes: ['market_supervision'] },
+      { datasets: LEGAL_ENTITY, maxLevel: 4, purposes: ['market_supervision'] },
+    ],
   },
   nationalPublicSecurity: {
     department: 'MPS',
@@ -72,6 +89,7 @@ export const DEMO_PRINCIPALS = {
         purposes: ['criminal_investigation', 'identity_verification'],
         canWrite: true,
       },
+      { datasets: LEGAL_ENTITY, maxLevel: 3, purposes: ['criminal_investigation'] },
     ],
   },
   platformSteward: {
@@ -82,7 +100,10 @@ export const DEMO_PRINCIPALS = {
     jurisdiction: null,
     key: 'gbk_demo04_platform-data-steward',
     roles: ['steward'],
-    grants: [{ datasets: POPULATION, maxLevel: 4, purposes: ['data_governance'] }],
+    grants: [
+      { datasets: POPULATION, maxLevel: 4, purposes: ['data_governance'] },
+      { datasets: LEGAL_ENTITY, maxLevel: 4, purposes: ['data_governance'] },
+    ],
   },
 } satisfies Record<string, DemoPrincipal>;
 

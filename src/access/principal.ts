@@ -37,6 +37,8 @@ export interface Principal {
   /** Purposes this principal may declare at all (JWT claim); null = no restriction beyond grants. */
   declarablePurposes: ReadonlySet<string> | null;
   scope: JurisdictionScope | null;
+  /** A person's own citizen ID number (JWT claim `idn`): whose data subject rights this principal holds. */
+  subjectIdNumber?: string;
 }
 
 export function scopeFromPrefix(code: string, prefix: string): JurisdictionScope {
@@ -54,9 +56,12 @@ export const PUBLIC_PRINCIPAL: Principal = {
   scope: null,
 };
 
-/** True when the principal's jurisdiction covers the division code (national principals cover all). */
+/**
+ * True when the principal's jurisdiction covers the division code (national departments cover all; the
+ * public and a person without a department — a citizen's own token — cover none).
+ */
 export function inScope(principal: Principal, divisionCode: string | null | undefined): boolean {
   const scope = principal.scope;
-  if (!scope) return principal.kind !== 'public';
+  if (!scope) return principal.kind !== 'public' && principal.department !== null;
   return !!divisionCode && divisionCode >= scope.lo && divisionCode <= scope.hi;
 }

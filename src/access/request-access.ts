@@ -54,11 +54,14 @@ export class RequestAccess {
     return errors.forbiddenField(path, 'no grant covers its classification');
   }
 
-  /** A caller may see a dataset at all when it holds a grant on it or the dataset has public fields. */
+  /**
+   * A caller may see a dataset's rows at all when it holds a grant on it or the dataset has public columns.
+   * Public derived values do not count: persons' public `aggregate` is served only by the statistics
+   * queries (with small-cell suppression), and must not open the row-level queries to everyone.
+   */
   canReadDataset(dataset: Dataset): boolean {
     if (this.principal.grants.has(dataset.id)) return true;
-    const entries = [...Object.values(dataset.fields), ...Object.values(dataset.derived)] as FieldEntry[];
-    return entries.some((e) => e.level === 'public');
+    return (Object.values(dataset.fields) as FieldEntry[]).some((e) => e.level === 'public');
   }
 
   requireDataset(dataset: Dataset): void {
