@@ -24,7 +24,10 @@ export function useAccessAudit(audit: AuditLog | null): Plugin<GatewayContext> {
         const result = (await executeFn(executionArgs)) as ExecutionResult;
         const context = executionArgs.contextValue as GatewayContext;
         const { principal, report } = context.access;
-        const outcome = !result.errors?.length ? 'ok' : result.data ? 'partial' : 'error';
+        // A request whose every top-level field came back null returned nothing: that is an error, not partial.
+        const returnedSomething =
+          !!result.data && Object.values(result.data).some((value) => value !== null && value !== undefined);
+        const outcome = !result.errors?.length ? 'ok' : returnedSomething ? 'partial' : 'error';
         try {
           await audit.append({
             principal: principal.id,
