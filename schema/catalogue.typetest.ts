@@ -21,4 +21,8 @@ export const complete = dataset(sample, meta, { code: f.internal('code'), secret
 export const missing = dataset(sample, meta, { code: f.internal('code') });
 
 // @ts-expect-error — 'extra' is not a column of the table.
-export const unknown = dataset(sample, meta, { code: f.internal('code'), secret: f.closed('s'), extra: f.internal('x') });
+export const unknown = dataset(sample, meta, {
+  code: f.internal('code'),
+  secret: f.closed('s'),
+  extra: f.internal('x'),
+});

@@ -1,4 +1,6 @@
 import type { Dataset } from './catalogue.ts';
+import { changeLogDataset } from './change-log.ts';
+import { featuresDataset, layersDataset, placeNamesDataset } from './geospatial.ts';
 import {
   apiKeysDataset,
   auditLogDataset,
@@ -7,6 +9,14 @@ import {
   purposesDataset,
 } from './governance.ts';
 import {
+  entitiesDataset,
+  entitiesHistoryDataset,
+  entityFormerNamesDataset,
+  onlineShopsDataset,
+  qualificationsDataset,
+  shareholdingsDataset,
+} from './legal-entity.ts';
+import {
   householdMembersDataset,
   householdsDataset,
   personsDataset,
@@ -14,12 +24,23 @@ import {
   residencesDataset,
   vitalEventsDataset,
 } from './population.ts';
+import {
+  qualityFailuresDataset,
+  qualityIssueEventsDataset,
+  qualityIssuesDataset,
+  qualityRulesDataset,
+  qualityRunRulesDataset,
+  qualityRunsDataset,
+} from './quality.ts';
 import { codeListsDataset } from './reference.ts';
 import { divisionsDataset } from './spatial.ts';
 
 /** Every dataset with its field catalogue: what the data-resource catalogue and grants refer to. */
 export const DATASETS: readonly Dataset[] = [
   divisionsDataset,
+  layersDataset,
+  featuresDataset,
+  placeNamesDataset,
   codeListsDataset,
   personsDataset,
   personsHistoryDataset,
@@ -27,11 +48,24 @@ export const DATASETS: readonly Dataset[] = [
   householdMembersDataset,
   residencesDataset,
   vitalEventsDataset,
+  entitiesDataset,
+  entitiesHistoryDataset,
+  entityFormerNamesDataset,
+  shareholdingsDataset,
+  qualificationsDataset,
+  onlineShopsDataset,
+  changeLogDataset,
   departmentsDataset,
   purposesDataset,
   apiKeysDataset,
   grantsDataset,
   auditLogDataset,
+  qualityRulesDataset,
+  qualityRunsDataset,
+  qualityRunRulesDataset,
+  qualityFailuresDataset,
+  qualityIssuesDataset,
+  qualityIssueEventsDataset,
 ] as unknown as readonly Dataset[];
 
 export function datasetById(id: string): Dataset | undefined {

@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   PURPOSE_NOT_APPROVED: 403,
   OUT_OF_JURISDICTION: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  NOT_ACCEPTABLE: 406,
   AUDIT_UNAVAILABLE: 503,
 } as const;
 
@@ -52,6 +54,12 @@ export const errors = {
       {
         argument,
       },
+    ),
+  invalidUscc: (argument: string, value: string, reason: string) =>
+    new GovError(
+      'INVALID_USCC',
+      `Argument '${argument}' ('${value}') is not a valid unified social credit code: ${reason}`,
+      { argument },
     ),
   invalidArgument: (argument: string, reason: string) =>
     new GovError('INVALID_ARGUMENT', `Argument '${argument}' ${reason}`, { argument }),

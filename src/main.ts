@@ -5,8 +5,9 @@ import { ConfigError, loadConfig } from './config.ts';
 import { migrate, openDatabase } from './db/index.ts';
 import { createGateway } from './gateway/server.ts';
 import { loadReferenceData } from './ingest/reference-data.ts';
+import { seedLayers, seedPopulation } from './ingest/seed.ts';
+import { mapRoute } from './map/route.ts';
 import { ogcRoute, tilesRoute } from './ogc/index.ts';
-import { seedPopulation } from './ingest/seed.ts';
 
 /** Starts the service: open and migrate the database, load reference data (and the demo seed), serve. */
 async function main(): Promise<void> {
@@ -25,19 +26,23 @@ async function main(): Promise<void> {
   await migrate(db);
   const loaded = await loadReferenceData(db);
   if (loaded.divisions > 0) {
-    console.log(`reference data: ${loaded.divisions} divisions, ${loaded.boundaries} boundaries, ${loaded.codes} codes`);
+    console.log(
+      `reference data: ${loaded.divisions} divisions, ${loaded.boundaries} boundaries, ${loaded.codes} codes`,
+    );
   }
   if (embedded && config.mode !== 'production') {
     await installDemoAccess(db);
     const seeded = await seedPopulation(db, config.seedPersons);
     if (seeded > 0) console.log(`seed: ${seeded} synthetic persons generated`);
+    const features = await seedLayers(db);
+    if (features > 0) console.log(`seed: ${features} thematic-layer features generated`);
     console.log('demo API keys (development only):');
     for (const [role, p] of Object.entries(DEMO_PRINCIPALS)) console.log(`  ${role.padEnd(28)} ${p.key}`);
   }
   const gateway = createGateway({
     db,
     config,
-    routes: [ogcRoute(), tilesRoute()],
+    routes: [ogcRoute(), tilesRoute(), mapRoute()],
     jwt: {
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwtPublicKeyFile ? { publicKeyPem: readFileSync(config.jwtPublicKeyFile, 'utf8') } : {}),
@@ -46,7 +51,9 @@ async function main(): Promise<void> {
   });
   const server = createServer(gateway.handle);
   server.listen(config.port, config.host, () => {
-    console.log(`govbase listening on http://${config.host}:${config.port}/graphql, /ogc, /tiles (${config.mode})`);
+    console.log(
+      `govbase listening on http://${config.host}:${config.port}/graphql, /ogc, /tiles (${config.mode})`,
+    );
   });
   const stop = () => {
     server.close();

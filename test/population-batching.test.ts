@@ -19,7 +19,11 @@ beforeAll(async () => {
       [`110105${String(i).padStart(6, '0')}`],
     );
     const head = await insertPerson(db, { name: `王${i}`, gender: '1', householdId: Number(household!.id) });
-    const spouse = await insertPerson(db, { name: `李${i}`, gender: '2', householdId: Number(household!.id) });
+    const spouse = await insertPerson(db, {
+      name: `李${i}`,
+      gender: '2',
+      householdId: Number(household!.id),
+    });
     await db.query(
       `INSERT INTO household_members (household_id, person_id, relation, valid_from, source_dept)
        VALUES ($1, $2, '02', '2000-01-01', 'MPS'), ($1, $3, '10', '2000-01-01', 'MPS');
@@ -41,7 +45,12 @@ const QUERY = `query($first: Int!) { persons(divisionCode: "110105", first: $fir
 
 async function statementsFor(first: number): Promise<{ statements: number; persons: number }> {
   const before = db.counter.count;
-  const r = await gql(gateway, QUERY, { first }, asKey(DEMO_PRINCIPALS.nationalPublicSecurity.key, 'criminal_investigation'));
+  const r = await gql(
+    gateway,
+    QUERY,
+    { first },
+    asKey(DEMO_PRINCIPALS.nationalPublicSecurity.key, 'criminal_investigation'),
+  );
   expect(r.errors).toBeUndefined();
   return { statements: db.counter.count - before, persons: r.data!.persons.edges.length };
 }

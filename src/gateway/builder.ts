@@ -25,3 +25,7 @@ export const builder = new SchemaBuilder<{
 builder.queryType({
   description: 'The foundational information base: population, legal-entity and geospatial registries',
 });
+
+builder.subscriptionType({
+  description: 'Push feeds over server-sent events (POST /graphql with Accept: text/event-stream)',
+});

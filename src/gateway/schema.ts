@@ -1,8 +1,17 @@
 import './scalars.ts';
 import '../registries/spatial/division-types.ts';
+import '../registries/spatial/layer-queries.ts';
+import '../registries/spatial/layer-collections.ts';
+import '../registries/spatial/spatial-aggregate.ts';
+import '../registries/spatial/persons-within.ts';
 import '../registries/population/person-types.ts';
 import '../registries/population/queries.ts';
 import '../registries/population/statistics.ts';
+import '../registries/legal-entity/entity-types.ts';
+import '../registries/legal-entity/queries.ts';
+import '../registries/legal-entity/feed.ts';
+import '../registries/population/access-report.ts';
+import '../quality/graphql.ts';
 import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 

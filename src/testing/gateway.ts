@@ -2,6 +2,7 @@ import { installDemoAccess } from '../access/demo.ts';
 import { loadConfig } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../gateway/server.ts';
+import { mapRoute } from '../map/route.ts';
 import { ogcRoute, tilesRoute } from '../ogc/index.ts';
 
 export interface GraphQLResponse<T = Record<string, any>> {
@@ -16,7 +17,7 @@ export async function testGateway(db: Database, options: Partial<GatewayOptions>
   return createGateway({
     db,
     config: { ...loadConfig({}), mode: 'test' },
-    routes: [ogcRoute(), tilesRoute()],
+    routes: [ogcRoute(), tilesRoute(), mapRoute()],
     ...options,
   });
 }

@@ -1,0 +1,81 @@
+/**
+ * npm run bench -- [--persons N] [--quick] [--only suite,suite]
+ * Builds a fresh benchmark database (embedded in memory, or a `govbase_bench` database beside
+ * DATABASE_URL's), generates the population, runs each suite, and prints figures as ratios against
+ * baselines measured in the same run. Writes reports/bench-<time>.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { installDemoAccess } from '../src/access/demo.ts';
+import { loadConfig } from '../src/config.ts';
+import { type Database, migrate, openDatabase, quoteIdent } from '../src/db/index.ts';
+import { createGateway } from '../src/gateway/server.ts';
+import { loadReferenceData } from '../src/ingest/reference-data.ts';
+import { allowAllPrincipal, type BenchContext, post } from './bench/context.ts';
+import { benchGenerator } from './bench/generator.ts';
+import { type Comparison, report } from './bench/harness.ts';
+import { benchPopulationReads } from './bench/population.ts';
+
+const { values } = parseArgs({
+  options: {
+    persons: { type: 'string', default: '' },
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: '' },
+  },
+});
+
+async function openBenchDatabase(url: string | undefined): Promise<Database> {
+  if (!url) return openDatabase({ dataDir: 'memory://' });
+  const admin = await openDatabase({ url, poolSize: 1 });
+  await admin.exec(`DROP DATABASE IF EXISTS ${quoteIdent('govbase_bench')} WITH (FORCE)`);
+  await admin.exec(`CREATE DATABASE ${quoteIdent('govbase_bench')}`);
+  await admin.close();
+  const parsed = new URL(url);
+  parsed.pathname = '/govbase_bench';
+  return openDatabase({ url: parsed.toString(), poolSize: 10 });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const persons = Number(values.persons || (config.databaseUrl ? 1_000_000 : 200_000));
+  if (!Number.isInteger(persons) || persons < 1000) throw new Error('--persons must be an integer ≥ 1000');
+  const only = new Set(values.only ? values.only.split(',') : []);
+  const wanted = (suite: string) => only.size === 0 || only.has(suite);
+  const db = await openBenchDatabase(config.databaseUrl);
+  console.log(`bench: ${db.kind}, ${persons.toLocaleString()} persons${values.quick ? ' (quick)' : ''}`);
+  await migrate(db);
+  await loadReferenceData(db);
+  await installDemoAccess(db);
+
+  const comparisons: Comparison[] = [];
+  comparisons.push(...(await benchGenerator(db, persons, wanted('generator'))));
+  const benchConfig = { ...config, mode: 'production' as const };
+  const ctx: BenchContext = {
+    db,
+    gateway: createGateway({ db, config: benchConfig }),
+    gatewayOpen: createGateway({
+      db,
+      config: benchConfig,
+      audit: false,
+      fixedPrincipal: allowAllPrincipal(),
+    }),
+    persons,
+    quick: values.quick,
+    post,
+  };
+  if (wanted('population') || wanted('access')) comparisons.push(...(await benchPopulationReads(ctx)));
+
+  const table = report(comparisons);
+  const header = `# govbase bench — ${new Date().toISOString()}\n\n${db.kind}, ${persons.toLocaleString()} persons, ${process.version}\n\n`;
+  console.log(`\n${table}`);
+  mkdirSync('reports', { recursive: true });
+  const path = `reports/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.md`;
+  writeFileSync(path, `${header}${table}\n`);
+  console.log(`\nwritten to ${path}`);
+  await db.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
