@@ -20,9 +20,9 @@ export const complete = dataset(sample, meta, { code: f.internal('code'), secret
 // @ts-expect-error — 'secret' has no entry: an unclassified column does not compile.
 export const missing = dataset(sample, meta, { code: f.internal('code') });
 
-// @ts-expect-error — 'extra' is not a column of the table.
 export const unknown = dataset(sample, meta, {
   code: f.internal('code'),
   secret: f.closed('s'),
+  // @ts-expect-error — 'extra' is not a column of the table.
   extra: f.internal('x'),
 });
