@@ -141,10 +141,13 @@ export async function loadGeography(db: Queryable): Promise<Geography> {
 }
 
 /**
- * Points in the geometry type's own text form, hex EWKB with SRID 4490 (`01010000208A110000…`): exact
- * (the very doubles PostGIS generated) and, on PGlite, about 4× cheaper for COPY to parse than EWKT.
+ * Points as text, in the format asked of {@link generatePointPools}:
+ * - `'lonlat'` (default): `lon lat`, the float8 values as the database prints them (shortest exact form);
+ * - `'hexewkb'`: the geometry type's own text form, hex EWKB with SRID 4490 (`01010000208A110000…`), exact
+ *   (the very doubles PostGIS generated) and, on PGlite, about 4× cheaper for COPY to parse than EWKT.
  */
 export type PointPool = readonly string[];
+export type PointFormat = 'lonlat' | 'hexewkb';
 
 /**
  * Seeded random points inside each requested division's boundary (`ST_GeneratePoints(g, n, seed)`,
@@ -155,14 +158,18 @@ export type PointPool = readonly string[];
 export async function generatePointPools(
   db: Queryable,
   requests: readonly { code: string; points: number; seed: number }[],
+  format: PointFormat = 'lonlat',
 ): Promise<Map<string, PointPool>> {
+  const text = (g: string) =>
+    format === 'hexewkb' ? `${g}::text` : `ST_X(${g})::text || ' ' || ST_Y(${g})::text`;
   const rows = await db.query<{ code: string; points: string | null; fallback: string }>(
     `SELECT r.code,
-            (SELECT string_agg(p.geom::text, ',' ORDER BY p.path)
+            (SELECT string_agg(${text('p.geom')}, ',' ORDER BY p.path)
                FROM ST_Dump(ST_GeneratePoints(d.boundary, r.n, r.seed)) AS p) AS points,
-            ST_PointOnSurface(d.boundary)::text AS fallback
+            ${text('s.geom')} AS fallback
        FROM unnest($1::text[], $2::int[], $3::int[]) AS r(code, n, seed)
-       JOIN divisions d ON d.code = r.code AND d.boundary IS NOT NULL`,
+       JOIN divisions d ON d.code = r.code AND d.boundary IS NOT NULL
+       CROSS JOIN LATERAL (SELECT ST_PointOnSurface(d.boundary) AS geom) AS s`,
     [requests.map((r) => r.code), requests.map((r) => r.points), requests.map((r) => r.seed)],
   );
   const pools = new Map<string, PointPool>();

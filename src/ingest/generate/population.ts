@@ -775,7 +775,7 @@ async function pointPools(
       points: Math.min(4096, Math.max(32, Math.ceil(residents / 8))),
       seed: rng.int(1, 2_147_483_646),
     }));
-  return generatePointPools(db, requests);
+  return generatePointPools(db, requests, 'hexewkb');
 }
 
 async function serialSequences(db: Database): Promise<Record<Table, string>> {
