@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [--persons N] [--quick] [--only suite,suite]
  * Builds a fresh benchmark database (embedded in memory, or a `govbase_bench` database beside
- * DATABASE_URL's), generates the population, runs each suite, and prints figures as ratios against
+ * DATABASE_URL's, named by GOVBASE_BENCH_DB), generates the population, runs each suite, and prints figures as ratios against
  * baselines measured in the same run. Writes reports/bench-<time>.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,14 +24,16 @@ const { values } = parseArgs({
   },
 });
 
+/** GOVBASE_BENCH_DB names the server database, so two benchmark runs on one server do not drop each other's. */
 async function openBenchDatabase(url: string | undefined): Promise<Database> {
   if (!url) return openDatabase({ dataDir: 'memory://' });
+  const name = process.env.GOVBASE_BENCH_DB ?? 'govbase_bench';
   const admin = await openDatabase({ url, poolSize: 1 });
-  await admin.exec(`DROP DATABASE IF EXISTS ${quoteIdent('govbase_bench')} WITH (FORCE)`);
-  await admin.exec(`CREATE DATABASE ${quoteIdent('govbase_bench')}`);
+  await admin.exec(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+  await admin.exec(`CREATE DATABASE ${quoteIdent(name)}`);
   await admin.close();
   const parsed = new URL(url);
-  parsed.pathname = '/govbase_bench';
+  parsed.pathname = `/${name}`;
   return openDatabase({ url: parsed.toString(), poolSize: 10 });
 }
 
