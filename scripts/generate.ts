@@ -1,9 +1,10 @@
 /**
- * `npm run generate -- --persons N --seed S [--defects kind=rate,…] [--manifest path.json] [--as-of YYYY-MM-DD]`
+ * `npm run generate -- --persons N --seed S [--defects kind=rate,…] [--entities N [--entity-defects kind=rate,…]]
+ *   [--manifest path.json] [--as-of YYYY-MM-DD]`
  *
- * Generates a synthetic population into the database of the environment (DATABASE_URL, else PGlite in
- * GOVBASE_DATA_DIR), migrating it and loading the reference data first if needed, and writes the
- * manifest of injected defects. Exit codes: 0 done, 1 failed, 2 bad arguments.
+ * Generates a synthetic population — then, with --entities, legal entities drawn on the persons in the
+ * database — into the database of the environment (DATABASE_URL, else PGlite in GOVBASE_DATA_DIR),
+ * migrating it and loading the reference data first if needed, and writes the manifest of injected defects. Exit codes: 0 done, 1 failed, 2 bad arguments.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -11,6 +12,11 @@ import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { type Database, migrate, openDatabase } from '../src/db/index.ts';
 import { parseCliArgs, USAGE, UsageError } from '../src/ingest/generate/cli-args.ts';
+import {
+  ENTITY_DEFECT_KINDS,
+  type EntityManifest,
+  generateEntities,
+} from '../src/ingest/generate/entities.ts';
 import { DEFECT_KINDS, generatePopulation } from '../src/ingest/generate/population.ts';
 import { loadReferenceData } from '../src/ingest/reference-data.ts';
 
@@ -77,9 +83,34 @@ async function main(): Promise<number> {
     }
     const seconds = (performance.now() - started) / 1000;
 
+    let legalEntities: EntityManifest | null = null;
+    if (args.entities && args.entities.entities > 0) {
+      const entityBar = new cliProgress.SingleBar(
+        {
+          format: 'entities [{bar}] {percentage}% | {value}/{total} entities | ETA {eta_formatted}',
+          hideCursor: true,
+          noTTYOutput: true,
+          notTTYSchedule: 5000,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      entityBar.start(args.entities.entities, 0);
+      try {
+        legalEntities = await generateEntities(db, {
+          ...args.entities,
+          onProgress: (done) => entityBar.update(done),
+        });
+      } finally {
+        entityBar.stop();
+      }
+    }
+
     const path = resolve(args.manifestPath);
     mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
+    writeFileSync(
+      path,
+      `${JSON.stringify(legalEntities ? { ...manifest, legalEntities } : manifest, null, 2)}\n`,
+    );
 
     const defects = DEFECT_KINDS.filter((k) => manifest.defects[k].personIds.length > 0)
       .map((k) => `${k} ${manifest.defects[k].personIds.length}`)
@@ -89,6 +120,21 @@ async function main(): Promise<number> {
         `(${Math.round(manifest.persons / Math.max(seconds, 1e-3))} persons/s) on ${db.kind}, batch ${manifest.batch}`,
     );
     console.log(`defects: ${defects || 'none'}`);
+    if (legalEntities) {
+      const entityDefects = ENTITY_DEFECT_KINDS.filter((k) => legalEntities.defects[k].length > 0)
+        .map((k) => `${k} ${legalEntities.defects[k].length}`)
+        .join(', ');
+      const { person, entity, other } = legalEntities.shareholdings;
+      console.log(
+        `generated ${legalEntities.entities} entities (${legalEntities.branches} branches), ` +
+          `${person + entity + other} shareholdings (${entity} by entities; ${legalEntities.chains.length} deep chains, ` +
+          `${legalEntities.cycles.length} cycles), ${legalEntities.qualifications} qualifications, ` +
+          `${legalEntities.onlineShops} online shops`,
+      );
+      console.log(
+        `entity defects: ${entityDefects || 'none'}${legalEntities.notes.length ? ` (${legalEntities.notes.join('; ')})` : ''}`,
+      );
+    }
     console.log(`manifest: ${path}`);
     return 0;
   } finally {
