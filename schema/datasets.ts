@@ -34,6 +34,7 @@ import {
 } from './quality.ts';
 import { codeListsDataset } from './reference.ts';
 import { divisionsDataset } from './spatial.ts';
+import { tagAssignmentsDataset, tagRunsDataset, tagsDataset } from './tags.ts';
 
 /** Every dataset with its field catalogue: what the data-resource catalogue and grants refer to. */
 export const DATASETS: readonly Dataset[] = [
@@ -66,6 +67,9 @@ export const DATASETS: readonly Dataset[] = [
   qualityFailuresDataset,
   qualityIssuesDataset,
   qualityIssueEventsDataset,
+  tagsDataset,
+  tagAssignmentsDataset,
+  tagRunsDataset,
 ] as unknown as readonly Dataset[];
 
 export function datasetById(id: string): Dataset | undefined {

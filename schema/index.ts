@@ -7,3 +7,4 @@ export * from './population.ts';
 export * from './quality.ts';
 export * from './reference.ts';
 export * from './spatial.ts';
+export * from './tags.ts';
