@@ -30,13 +30,38 @@ export type MaskRule =
   | 'date' // year only
   | 'redact'; // a fixed '***'
 
+/**
+ * Kinds of values kept encrypted at rest. Each names how a value is normalised for its blind index, and
+ * columns of one kind share the blind-index domain, so they join on it (a legal representative's ID
+ * number on persons' ID numbers).
+ */
+export type AtRestKind = 'citizenId' | 'phone' | 'address';
+
+/**
+ * Stored encrypted (SM4-CBC + HMAC-SM3, src/crypto/at-rest.ts), with a `<column>_bidx` blind index beside
+ * it: a keyed HMAC-SM3 of the normalised value, for exact-match lookups and for telling whether a value
+ * really changed (ciphertexts differ on every write). SQL sees neither the value nor its shape, so a blank
+ * value is stored as NULL.
+ */
+export interface AtRest {
+  encrypt: true;
+  kind: AtRestKind;
+}
+
 export interface FieldEntry {
   level: LevelName;
   share: Share;
   mask: MaskRule;
   description: string;
-  /** Sensitive personal information under PIPL art. 28: encrypted at rest, subjects recorded in the audit. */
+  /** Sensitive personal information under PIPL art. 28: subjects recorded in the audit. */
   sensitivePersonal?: boolean;
+  /**
+   * Encrypted at rest. Declared per field rather than derived from `sensitivePersonal`: geometry (residence
+   * points) stays a geometry for the spatial queries and is protected by masking, while a precise address
+   * that is only 'restricted' (the hukou address) is still encrypted. A test holds every sensitive text
+   * field to it.
+   */
+  atRest?: AtRest;
   /** May appear in open-data exports (only ever for public fields). */
   open?: boolean;
 }
@@ -109,6 +134,18 @@ export const f = {
     share: 'unconditional',
     mask: 'none',
     description,
+  }),
+  /** The same entry, stored encrypted at rest with a blind index of the given kind. */
+  encrypted: (entry: FieldEntry, kind: AtRestKind): FieldEntry => ({
+    ...entry,
+    atRest: { encrypt: true, kind },
+  }),
+  /** The blind-index column beside an encrypted one: keyed HMAC-SM3, never served. */
+  blindIndex: (of: string): FieldEntry => ({
+    level: 'sensitive',
+    share: 'none',
+    mask: 'none',
+    description: `Blind index of ${of} (keyed HMAC-SM3 of the normalised value): exact-match lookups`,
   }),
   /** Not shared outside the platform (credentials, audit internals). */
   closed: (description: string): FieldEntry => ({

@@ -8,6 +8,7 @@ import {
   grantsDataset,
   purposesDataset,
 } from './governance.ts';
+import { dataKeysDataset, keyRotationsDataset } from './keys.ts';
 import {
   entitiesDataset,
   entitiesHistoryDataset,
@@ -61,6 +62,8 @@ export const DATASETS: readonly Dataset[] = [
   apiKeysDataset,
   grantsDataset,
   auditLogDataset,
+  dataKeysDataset,
+  keyRotationsDataset,
   qualityRulesDataset,
   qualityRunsDataset,
   qualityRunRulesDataset,

@@ -63,7 +63,9 @@ const entityColumns = (history: boolean) => ({
   /** The legal representative (or operator, for individual businesses) as a person of the population registry. */
   legalRepPersonId: bigint('legal_rep_person_id', { mode: 'number' }),
   legalRepName: text('legal_rep_name'),
+  /** SM4 ciphertext (src/crypto/at-rest.ts); joins persons on its blind index. */
   legalRepIdNumber: text('legal_rep_id_number'),
+  legalRepIdNumberBidx: text('legal_rep_id_number_bidx'),
   registeredCapital: numeric('registered_capital', { precision: 20, scale: 2 }),
   /** ISO 4217. */
   capitalCurrency: text('capital_currency').notNull().default('CNY'),
@@ -96,6 +98,7 @@ export const entities = pgTable('entities', entityColumns(false), (t) => [
   index('entities_industry_idx').on(t.industryCode),
   index('entities_established_idx').on(t.establishedOn),
   index('entities_legal_rep_idx').on(t.legalRepPersonId),
+  index('entities_legal_rep_id_bidx_idx').on(t.legalRepIdNumberBidx),
   index('entities_parent_idx').on(t.parentEntityId),
   index('entities_name_trgm').using('gin', t.name.op('gin_trgm_ops')),
   index('entities_point_gix').using('gist', t.point),
@@ -144,6 +147,7 @@ export const shareholdings = pgTable(
     shareholderName: text('shareholder_name').notNull(),
     /** Natural persons only: the ID number as registered. */
     shareholderIdNumber: text('shareholder_id_number'),
+    shareholderIdNumberBidx: text('shareholder_id_number_bidx'),
     /** Subscribed capital contribution (认缴出资额). */
     subscribedAmount: numeric('subscribed_amount', { precision: 20, scale: 2 }),
     currency: text('currency').notNull().default('CNY'),
@@ -158,6 +162,7 @@ export const shareholdings = pgTable(
     index('shareholdings_entity_idx').on(t.entityId),
     index('shareholdings_holder_entity_idx').on(t.shareholderEntityId),
     index('shareholdings_holder_person_idx').on(t.shareholderPersonId),
+    index('shareholdings_holder_id_bidx_idx').on(t.shareholderIdNumberBidx),
     check('shareholdings_percentage_range', sql`percentage > 0 AND percentage <= 100`),
     check(
       'shareholdings_holder_kind',
@@ -234,7 +239,11 @@ const entityFields = {
   legalForm: f.publicOpen('Legal form'),
   legalRepPersonId: f.restricted('The legal representative as a person of the population registry'),
   legalRepName: f.publicOpen('Name of the legal representative (publicised by law)'),
-  legalRepIdNumber: f.sensitive("Legal representative's citizen ID number", 'idNumber'),
+  legalRepIdNumber: f.encrypted(
+    f.sensitive("Legal representative's citizen ID number", 'idNumber'),
+    'citizenId',
+  ),
+  legalRepIdNumberBidx: f.blindIndex("the legal representative's ID number"),
   registeredCapital: f.publicOpen('Registered capital'),
   capitalCurrency: f.publicOpen('Currency of the registered capital (ISO 4217)'),
   establishedOn: f.publicOpen('Date of establishment'),
@@ -318,7 +327,11 @@ export const shareholdingsDataset = dataset(
     shareholderPersonId: f.restricted('The shareholder as a person of the population registry'),
     shareholderEntityId: f.publicOpen('The shareholder as an entity of this registry'),
     shareholderName: f.publicOpen('Shareholder name as registered (publicised by law)'),
-    shareholderIdNumber: f.sensitive("Natural-person shareholder's citizen ID number", 'idNumber'),
+    shareholderIdNumber: f.encrypted(
+      f.sensitive("Natural-person shareholder's citizen ID number", 'idNumber'),
+      'citizenId',
+    ),
+    shareholderIdNumberBidx: f.blindIndex("the shareholder's ID number"),
     subscribedAmount: f.publicOpen('Subscribed capital contribution'),
     currency: f.publicOpen('Currency of the contribution (ISO 4217)'),
     percentage: f.publicOpen('Share of the registered capital, percent'),

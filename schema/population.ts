@@ -16,7 +16,9 @@ import { provenanceColumns, provenanceFields } from './provenance.ts';
 /** Columns shared by persons and persons_history, so a history row is the person row as it was. */
 const personColumns = (history: boolean) => ({
   id: history ? bigint('id', { mode: 'number' }).notNull() : bigserial('id', { mode: 'number' }).primaryKey(),
+  /** SM4 ciphertext (src/crypto/at-rest.ts); looked up by its blind index. */
   idNumber: text('id_number').notNull(),
+  idNumberBidx: text('id_number_bidx'),
   name: text('name').notNull(),
   /** GB/T 2261.1: 1 male, 2 female. */
   gender: text('gender', { enum: ['1', '2'] }).notNull(),
@@ -27,14 +29,17 @@ const personColumns = (history: boolean) => ({
   nationality: text('nationality').notNull().default('CHN'),
   hukouDivisionCode: text('hukou_division_code').notNull(),
   hukouAddress: text('hukou_address'),
+  hukouAddressBidx: text('hukou_address_bidx'),
   residenceDivisionCode: text('residence_division_code'),
   residenceAddress: text('residence_address'),
+  residenceAddressBidx: text('residence_address_bidx'),
   residencePoint: geometry('residence_point', 'Point'),
   /** GB/T 2261.2. */
   maritalStatus: text('marital_status'),
   /** GB/T 4658. */
   education: text('education'),
   phone: text('phone'),
+  phoneBidx: text('phone_bidx'),
   status: text('status', { enum: ['alive', 'deceased'] })
     .notNull()
     .default('alive'),
@@ -46,7 +51,7 @@ const personColumns = (history: boolean) => ({
 });
 
 export const persons = pgTable('persons', personColumns(false), (t) => [
-  uniqueIndex('persons_id_number_key').on(t.idNumber),
+  uniqueIndex('persons_id_number_bidx_key').on(t.idNumberBidx),
   index('persons_residence_division_idx').on(t.residenceDivisionCode),
   index('persons_hukou_division_idx').on(t.hukouDivisionCode),
   index('persons_household_idx').on(t.householdId),
@@ -69,6 +74,7 @@ export const households = pgTable(
     headPersonId: bigint('head_person_id', { mode: 'number' }),
     divisionCode: text('division_code').notNull(),
     address: text('address'),
+    addressBidx: text('address_bidx'),
     ...provenanceColumns(),
   },
   (t) => [
@@ -102,6 +108,7 @@ export const residences = pgTable(
     personId: bigint('person_id', { mode: 'number' }).notNull(),
     divisionCode: text('division_code').notNull(),
     address: text('address'),
+    addressBidx: text('address_bidx'),
     point: geometry('point', 'Point'),
     validFrom: date('valid_from').notNull(),
     validTo: date('valid_to'),
@@ -130,20 +137,24 @@ export const vitalEvents = pgTable(
 
 const personFields = {
   id: f.internal('Internal record key'),
-  idNumber: f.sensitive('Citizen identity number (GB 11643)', 'idNumber'),
+  idNumber: f.encrypted(f.sensitive('Citizen identity number (GB 11643)', 'idNumber'), 'citizenId'),
+  idNumberBidx: f.blindIndex('the ID number'),
   name: f.restricted('Name', 'name'),
   gender: f.internal('Gender (GB/T 2261.1)'),
   birthDate: f.restricted('Date of birth', 'date'),
   ethnicity: f.restricted('Ethnic group (GB/T 3304)'),
   nationality: f.internal('Nationality (GB/T 2659)'),
   hukouDivisionCode: f.internal('Division of household registration (户籍地)'),
-  hukouAddress: f.restricted('Address of household registration', 'address'),
+  hukouAddress: f.encrypted(f.restricted('Address of household registration', 'address'), 'address'),
+  hukouAddressBidx: f.blindIndex('the hukou address'),
   residenceDivisionCode: f.internal('Division of residence (居住地)'),
-  residenceAddress: f.sensitive('Precise residence address', 'address'),
+  residenceAddress: f.encrypted(f.sensitive('Precise residence address', 'address'), 'address'),
+  residenceAddressBidx: f.blindIndex('the residence address'),
   residencePoint: f.sensitive('Residence location, CGCS2000', 'point'),
   maritalStatus: f.restricted('Marital status (GB/T 2261.2)'),
   education: f.restricted('Education (GB/T 4658)'),
-  phone: f.sensitive('Mobile phone number', 'phone'),
+  phone: f.encrypted(f.sensitive('Mobile phone number', 'phone'), 'phone'),
+  phoneBidx: f.blindIndex('the phone number'),
   status: f.internal('alive or deceased'),
   deathDate: f.restricted('Date of death'),
   householdId: f.internal('Household the person is registered in'),
@@ -198,7 +209,8 @@ export const householdsDataset = dataset(
     type: f.internal('family or collective household'),
     headPersonId: f.internal('Head of household'),
     divisionCode: f.internal('Division of registration'),
-    address: f.restricted('Household address', 'address'),
+    address: f.encrypted(f.restricted('Household address', 'address'), 'address'),
+    addressBidx: f.blindIndex('the household address'),
     ...provenanceFields,
   },
   { memberCount: f.internal('Number of current members') },
@@ -239,7 +251,8 @@ export const residencesDataset = dataset(
     id: f.internal('Internal record key'),
     personId: f.internal('Person'),
     divisionCode: f.internal('Division of residence'),
-    address: f.sensitive('Precise residence address', 'address'),
+    address: f.encrypted(f.sensitive('Precise residence address', 'address'), 'address'),
+    addressBidx: f.blindIndex('the residence address'),
     point: f.sensitive('Residence location, CGCS2000', 'point'),
     validFrom: f.restricted('Moved in'),
     validTo: f.restricted('Moved out'),
