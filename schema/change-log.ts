@@ -27,6 +27,8 @@ export const changeLog = pgTable(
     version: integer('version'),
     /** The division the record belongs to after the change: what jurisdiction filters read. */
     divisionCode: text('division_code'),
+    /** A second division the record belongs to (a person's residence beside the household registration). */
+    otherDivisionCode: text('other_division_code'),
     /** Columns whose value changed (null for a registration or deletion). */
     changedFields: text('changed_fields').array(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
@@ -54,6 +56,7 @@ export const changeLogDataset = dataset(
     action: f.internal('What happened'),
     version: f.internal('Version of the record after the change'),
     divisionCode: f.internal('Division of the record after the change'),
+    otherDivisionCode: f.internal('Second division of the record after the change (a person’s residence)'),
     changedFields: f.internal('Names of the changed fields (not their values)'),
     at: f.internal('When the change was committed'),
     sourceDept: f.meta('Department that supplied the change'),

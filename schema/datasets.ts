@@ -8,6 +8,13 @@ import {
   grantsDataset,
   purposesDataset,
 } from './governance.ts';
+import {
+  dataDisputesDataset,
+  featureKeysDataset,
+  importBatchesDataset,
+  importLineageDataset,
+  importRejectsDataset,
+} from './imports.ts';
 import { dataKeysDataset, keyRotationsDataset } from './keys.ts';
 import {
   entitiesDataset,
@@ -57,6 +64,11 @@ export const DATASETS: readonly Dataset[] = [
   qualificationsDataset,
   onlineShopsDataset,
   changeLogDataset,
+  importBatchesDataset,
+  importRejectsDataset,
+  importLineageDataset,
+  featureKeysDataset,
+  dataDisputesDataset,
   departmentsDataset,
   purposesDataset,
   apiKeysDataset,

@@ -2,6 +2,7 @@
 export * from './change-log.ts';
 export * from './geospatial.ts';
 export * from './governance.ts';
+export * from './imports.ts';
 export * from './keys.ts';
 export * from './legal-entity.ts';
 export * from './population.ts';
