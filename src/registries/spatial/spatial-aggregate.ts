@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { cellToBoundary, latLngToCell } from 'h3-js';
+import { cellToBoundary } from 'h3-js';
 import { LEVELS } from '../../../schema/catalogue.ts';
 import { personsDataset } from '../../../schema/population.ts';
 import type { Geometry } from '../../db/index.ts';
@@ -11,11 +11,14 @@ import { birthDateForAge, personScope, today } from '../population/person-store.
 import { suppress } from '../population/statistics.ts';
 import { DivisionLevel } from './division-types.ts';
 import { geography, requireGeometry } from './geometry-input.ts';
+import { h3Aggregate } from './h3-aggregate.ts';
 import { visibleLayers } from './layer-queries.ts';
 
 /**
  * Spatial aggregation of persons by residence point inside an area: per division polygon, per square grid
- * cell or per H3 cell. Counts follow the population statistics' small-cell rule (`suppress`).
+ * cell or per H3 cell. Counts follow the population statistics' small-cell rule (`suppress`). Divisions and
+ * grid cells are one GROUP BY in SQL; H3 (no extension on PGlite) is grouped in SQL into small boxes that
+ * TypeScript places in cells, exact per point (h3-aggregate.ts).
  */
 
 const SpatialSubject = builder.enumType('SpatialSubject', {
@@ -101,7 +104,16 @@ function cleared(ctx: GatewayContext): boolean {
 }
 
 const MAX_NEAR_METRES = 100_000;
-const MAX_H3_POINTS = 1_000_000;
+/** Most cells one answer may hold (grid or H3); more is INVALID_ARGUMENT naming cellMetres / resolution. */
+export const MAX_CELLS = 100_000;
+
+function tooManyCells(argument: 'cellMetres' | 'resolution'): Error {
+  const coarser = argument === 'cellMetres' ? 'larger cells' : 'a coarser resolution';
+  return errors.invalidArgument(
+    argument,
+    `gives more than ${MAX_CELLS} cells in this area: use ${coarser} or a smaller area`,
+  );
+}
 
 builder.queryField('spatialAggregate', (t) =>
   t.field({
@@ -185,6 +197,11 @@ builder.queryField('spatialAggregate', (t) =>
       const where = sql.join(conditions, sql` AND `);
       const persons = sql`SELECT p.id, p.residence_point AS pt FROM persons p, a WHERE ${where}`;
       const withArea = sql`WITH a AS (SELECT ${area} AS g), p AS (${persons})`;
+      const [areaRow] = await rows<{ area: Geometry; total: number; latitude: number | null }>(
+        ctx.db,
+        sql`${withArea} SELECT (SELECT ST_AsGeoJSON(g, 7)::json FROM a) AS area,
+                               (SELECT ST_Y(ST_Centroid(g)) FROM a) AS latitude, (SELECT count(*)::int FROM p) AS total`,
+      );
 
       let found: { key: string; label: string | null; count: number; geometry: Geometry | null }[];
       if (args.by === 'division') {
@@ -213,24 +230,21 @@ builder.queryField('spatialAggregate', (t) =>
               SELECT c.i || ',' || c.j AS key, NULL AS label, count(*)::int AS count,
                      ST_AsGeoJSON(ST_MakeEnvelope(c.i * s.dx, c.j * s.dy, (c.i + 1) * s.dx, (c.j + 1) * s.dy, 4490), 7)::json
                        AS geometry
-                FROM c, s GROUP BY c.i, c.j, s.dx, s.dy ORDER BY c.i, c.j`,
+                FROM c, s GROUP BY c.i, c.j, s.dx, s.dy ORDER BY c.i, c.j LIMIT ${MAX_CELLS + 1}`,
         );
+        if (found.length > MAX_CELLS) throw tooManyCells('cellMetres');
       } else {
         const resolution = args.resolution ?? 8;
         if (!(resolution >= 0 && resolution <= 15))
           throw errors.invalidArgument('resolution', 'must be from 0 to 15');
-        // H3 is not in PostGIS: the points inside the area (only x, y) are streamed to H3 here, capped.
-        const points = await rows<{ x: number; y: number }>(
-          ctx.db,
-          sql`${withArea} SELECT ST_X(pt) AS x, ST_Y(pt) AS y FROM p LIMIT ${MAX_H3_POINTS + 1}`,
-        );
-        if (points.length > MAX_H3_POINTS)
-          throw errors.invalidArgument('area', 'holds too many points for H3');
-        const counts = new Map<string, number>();
-        for (const p of points) {
-          const h = latLngToCell(p.y, p.x, resolution);
-          counts.set(h, (counts.get(h) ?? 0) + 1);
-        }
+        // H3 is not in PostGIS: SQL groups the points into boxes, TypeScript places them (exact per point).
+        const { counts } = await h3Aggregate(ctx.db, withArea, {
+          resolution,
+          latitude: areaRow?.latitude ?? 0,
+          onCells: (n) => {
+            if (n > MAX_CELLS) throw tooManyCells('resolution');
+          },
+        });
         found = [...counts.entries()]
           .sort(([a], [b]) => (a < b ? -1 : 1))
           .map(([key, count]) => {
@@ -238,10 +252,6 @@ builder.queryField('spatialAggregate', (t) =>
             return { key, label: null, count, geometry: { type: 'Polygon', coordinates: [ring] } };
           });
       }
-      const [areaRow] = await rows<{ area: Geometry; total: number }>(
-        ctx.db,
-        sql`${withArea} SELECT (SELECT ST_AsGeoJSON(g, 7)::json FROM a) AS area, (SELECT count(*)::int FROM p) AS total`,
-      );
       const isCleared = cleared(ctx);
       const threshold = ctx.config.suppressionThreshold;
       const geometries = new Map(found.map((c) => [c.key, c.geometry]));
