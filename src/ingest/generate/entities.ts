@@ -366,6 +366,15 @@ function establishedDay(rng: Rng, asOfDay: number, maxYears: number): number {
   return Math.max(asOfDay - Math.floor(years * 365.25) - 1, asOfDay - maxYears * 366);
 }
 
+/** 2 → 二, 10 → 十, 23 → 二十三 (numbers 1..99, as in 第二分公司); larger numbers in digits. */
+function chineseNumber(n: number): string {
+  const digits = '零一二三四五六七八九';
+  if (n < 10) return digits[n]!;
+  if (n >= 100) return String(n);
+  const tens = Math.floor(n / 10);
+  return `${tens === 1 ? '' : digits[tens]}十${n % 10 === 0 ? '' : digits[n % 10]}`;
+}
+
 function tradeName(rng: Rng): string {
   return rng.pick(TRADE_NAME_CHARS) + rng.pick(TRADE_NAME_CHARS);
 }
@@ -525,6 +534,15 @@ async function loadPlaces(db: Database, adultCutoff: string): Promise<Place[]> {
   });
 }
 
+/** Names registered in a division already: none on a first run; the database's on an append. */
+async function namesTaken(db: Database, code: string, appending: boolean): Promise<Set<string>> {
+  if (!appending) return new Set();
+  const found = await db.query<{ name: string }>('SELECT name FROM entities WHERE division_code = $1', [
+    code,
+  ]);
+  return new Set(found.map((r) => r.name));
+}
+
 async function personPool(
   db: Database,
   code: string,
@@ -584,6 +602,7 @@ export async function generateEntities(
   }
   const [start] = await db.query<{ max: number | null }>('SELECT max(id) AS max FROM entities');
   let serial = Number(start?.max ?? 0) + 1;
+  const appending = serial > 1;
   // An append with the same seed must not replay the entities already there.
   const root = createRng(opts.seed).fork(serial > 1 ? `entities-append:${serial}` : 'entities');
   const deceased = (
@@ -726,6 +745,7 @@ export async function generateEntities(
     let pool = await personPool(db, place.code, adultCutoff, 3000);
     if (pool.length === 0) pool = await personPool(db, place.provinceCode.slice(0, 2), adultCutoff, 3000);
     const organs: Plan[] = [];
+    const names = await namesTaken(db, place.code, appending);
     const personShops: Omit<OnlineShopInput, 'divisionCode'>[] = [];
 
     for (let k = 0; k < quota; k++, position++) {
@@ -734,7 +754,7 @@ export async function generateEntities(
       const index = allIds.length;
       allIds.push(0);
       defects.due(position);
-      const plan = planEntity(r, spec, place, pool, index, serial++, opts, nextPoint(place, r));
+      const plan = planEntity(r, spec, place, pool, index, serial++, opts, nextPoint(place, r), names);
       allDays[index] = plan.day;
       allProvince[index] = place.provinceCode;
       if (spec.form === 'public_institution' && organs.length > 0) {
@@ -744,7 +764,11 @@ export async function generateEntities(
       }
       if (spec.form === 'state_organ') organs.push(plan.plan);
       const defect = defects.take((kind) => {
-        if (kind === 'legal_rep_deceased') return deceased.length > 0 && !!plan.plan.input.legalRep;
+        // A cancelled (deregistered) entity needs no living representative: the quality rule
+        // legal_entity.entities.legal_rep_alive rightly skips it, so neither defect would be one there.
+        if (kind === 'legal_rep_missing') return plan.plan.input.status !== 'cancelled';
+        if (kind === 'legal_rep_deceased')
+          return deceased.length > 0 && !!plan.plan.input.legalRep && plan.plan.input.status !== 'cancelled';
         if (kind === 'point_outside_division') return !!plan.plan.input.point;
         if (kind === 'shareholdings_over_100')
           return plan.plan.holders.some((h) => h.holder.kind === 'person');
@@ -897,6 +921,7 @@ export async function generateEntities(
       const place = withQuota[p]!;
       const r = b.fork(`place:${place.code}`);
       const pool = await personPool(db, place.code, adultCutoff, 500);
+      const taken = await namesTaken(db, place.code, true);
       const plans: EntityInput[] = [];
       for (let k = 0; k < count; k++) {
         const local = headOfficesByProvince.get(place.provinceCode) ?? [];
@@ -904,11 +929,14 @@ export async function generateEntities(
         const day = Math.max(allDays[head.index]! + r.int(30, 3000), allDays[head.index]! + 1);
         const established = Math.min(day, opts.asOfDay);
         const city = place.cityName.replace(/市$/, '');
-        const suffix = r.chance(0.7) ? `${city}分公司` : `${city}${place.name}分公司`;
+        let name = head.name + (r.chance(0.7) ? `${city}分公司` : `${city}${place.name}分公司`);
+        // A second branch of the same company in the same place is numbered (第二分公司, 第三分公司, …).
+        for (let n = 2; taken.has(name); n++) name = `${head.name}${city}第${chineseNumber(n)}分公司`;
+        taken.add(name);
         const rep = pool.length ? r.pick(pool) : null;
         plans.push({
           uscc: buildUscc('9', '1', place.code, orgBody(serial++)),
-          name: head.name + suffix,
+          name,
           legalForm: 'branch',
           legalRep: rep ? { personId: rep.id, idNumber: rep.idNumber, name: rep.name } : null,
           registeredCapital: null,
@@ -992,6 +1020,7 @@ function planEntity(
   serialNo: number,
   opts: Normalised,
   point: [number, number] | null,
+  taken: Set<string>,
 ): { plan: Plan; day: number; validUscc: string } {
   const validUscc = buildUscc(spec.dept, spec.category, place.code, orgBody(serialNo));
   const uscc = r.chance(PILOT_SHARE) ? pilotCode(validUscc) : validUscc;
@@ -999,65 +1028,78 @@ function planEntity(
   const maxYears = spec.form === 'state_organ' || spec.form === 'public_institution' ? 40 : 30;
   const day = establishedDay(r, opts.asOfDay, maxYears);
   const city = place.cityName;
-  const trade = tradeName(r);
-  let ind: Industry;
-  let name: string;
-  let capital: number | null = null;
-  switch (spec.form) {
-    case 'limited_liability_company':
-    case 'joint_stock_company':
-      ind = r.pick(INDUSTRIES);
-      name = `${city}${trade}${ind.word}${spec.form === 'joint_stock_company' ? '股份有限公司' : r.chance(0.8) ? '有限公司' : '有限责任公司'}`;
-      capital = spec.form === 'joint_stock_company' ? amount(r, 7, 9.5) : amount(r, 4.5, 8.3);
-      break;
-    case 'sole_proprietorship':
-      ind = industry(r.pick(['C3360', 'F5211', 'O8111', 'H6210']));
-      name = `${place.name}${trade}${ind.word}${r.pick(['厂', '商行', '经营部'])}`;
-      capital = amount(r, 4, 6);
-      break;
-    case 'partnership':
-      ind = industry(r.pick(['L7212', 'L7241', 'M7310']));
-      name = `${city}${trade}${ind.word}合伙企业（有限合伙）`;
-      capital = amount(r, 5, 8);
-      break;
-    case 'individual_business': {
-      const kind = r.pick(INDIVIDUAL_KINDS);
-      ind = industry(kind.code);
-      name = `${place.name}${trade}${r.pick(kind.words)}`;
-      capital = r.chance(0.5) ? amount(r, 3.5, 5.5) : null;
-      break;
+  // A registered name is unique among the entities of its division (the quality rule
+  // legal_entity.entities.duplicate holds the registry to that): a name already taken is drawn again —
+  // a new trade name, or for the few fixed names (bureaux, schools, associations) a qualified one — and a
+  // serial number settles what twenty draws did not.
+  const draw = (attempt: number) => {
+    const trade = attempt < 12 ? tradeName(r) : tradeName(r) + tradeName(r);
+    let ind: Industry;
+    let name: string;
+    let capital: number | null = null;
+    switch (spec.form) {
+      case 'limited_liability_company':
+      case 'joint_stock_company':
+        ind = r.pick(INDUSTRIES);
+        name = `${city}${trade}${ind.word}${spec.form === 'joint_stock_company' ? '股份有限公司' : r.chance(0.8) ? '有限公司' : '有限责任公司'}`;
+        capital = spec.form === 'joint_stock_company' ? amount(r, 7, 9.5) : amount(r, 4.5, 8.3);
+        break;
+      case 'sole_proprietorship':
+        ind = industry(r.pick(['C3360', 'F5211', 'O8111', 'H6210']));
+        name = `${place.name}${trade}${ind.word}${r.pick(['厂', '商行', '经营部'])}`;
+        capital = amount(r, 4, 6);
+        break;
+      case 'partnership':
+        ind = industry(r.pick(['L7212', 'L7241', 'M7310']));
+        name = `${city}${trade}${ind.word}合伙企业（有限合伙）`;
+        capital = amount(r, 5, 8);
+        break;
+      case 'individual_business': {
+        const kind = r.pick(INDIVIDUAL_KINDS);
+        ind = industry(kind.code);
+        name = `${place.name}${trade}${r.pick(kind.words)}`;
+        capital = r.chance(0.5) ? amount(r, 3.5, 5.5) : null;
+        break;
+      }
+      case 'farmer_cooperative':
+        ind = industry('A0111');
+        name = `${place.name}${trade}${r.pick(['种植', '养殖', '果蔬', '茶叶'])}专业合作社`;
+        capital = amount(r, 5, 6.5);
+        break;
+      case 'state_organ':
+        ind = { code: 'S9221', word: '', scope: '依法履行行政管理职能' };
+        // Past the county's bureaux, further state organs are sub-district offices (街道办事处).
+        name = attempt < 4 ? `${place.name}${r.pick(ORGANS)}` : `${place.name}${trade}街道办事处`;
+        break;
+      case 'public_institution': {
+        const inst = r.pick(INSTITUTIONS);
+        ind = { code: inst.industry, word: '', scope: '公益服务' };
+        name = `${place.name}${attempt < 4 ? '' : trade}${inst.word}`;
+        capital = amount(r, 5, 7);
+        break;
+      }
+      case 'social_organisation':
+        ind = { code: 'S9521', word: '', scope: '行业交流、业务培训、咨询服务' };
+        name = `${city}${attempt < 4 ? '' : trade}${r.pick(SOCIAL_ORGS)}`;
+        capital = amount(r, 4.5, 5.5);
+        break;
+      case 'private_non_enterprise':
+        ind = { code: 'P8391', word: '', scope: '非营利性社会服务' };
+        name = `${city}${trade}${r.pick(PRIVATE_NON_ENTERPRISES)}`;
+        capital = amount(r, 4.5, 6);
+        break;
+      default:
+        ind = { code: 'S9522', word: '', scope: '资助公益慈善项目' };
+        name = `${place.prefix.slice(0, 3)}${trade}慈善基金会`;
+        capital = amount(r, 6.3, 7.5);
     }
-    case 'farmer_cooperative':
-      ind = industry('A0111');
-      name = `${place.name}${trade}${r.pick(['种植', '养殖', '果蔬', '茶叶'])}专业合作社`;
-      capital = amount(r, 5, 6.5);
-      break;
-    case 'state_organ':
-      ind = { code: 'S9221', word: '', scope: '依法履行行政管理职能' };
-      name = `${place.name}${r.pick(ORGANS)}`;
-      break;
-    case 'public_institution': {
-      const inst = r.pick(INSTITUTIONS);
-      ind = { code: inst.industry, word: '', scope: '公益服务' };
-      name = `${place.name}${inst.word}`;
-      capital = amount(r, 5, 7);
-      break;
-    }
-    case 'social_organisation':
-      ind = { code: 'S9521', word: '', scope: '行业交流、业务培训、咨询服务' };
-      name = `${city}${r.pick(SOCIAL_ORGS)}`;
-      capital = amount(r, 4.5, 5.5);
-      break;
-    case 'private_non_enterprise':
-      ind = { code: 'P8391', word: '', scope: '非营利性社会服务' };
-      name = `${city}${trade}${r.pick(PRIVATE_NON_ENTERPRISES)}`;
-      capital = amount(r, 4.5, 6);
-      break;
-    default:
-      ind = { code: 'S9522', word: '', scope: '资助公益慈善项目' };
-      name = `${place.prefix.slice(0, 3)}${trade}慈善基金会`;
-      capital = amount(r, 6.3, 7.5);
-  }
+    return { trade, ind, name, capital };
+  };
+  let drawn = draw(0);
+  for (let attempt = 1; taken.has(drawn.name) && attempt < 20; attempt++) drawn = draw(attempt);
+  const { trade, ind, capital } = drawn;
+  const name = taken.has(drawn.name) ? `${drawn.name}（${serialNo}）` : drawn.name;
+  taken.add(name);
   const u = r.nextFloat();
   const status: EntityInput['status'] =
     spec.form === 'state_organ' || spec.form === 'public_institution'
