@@ -64,6 +64,12 @@ export interface FieldEntry {
   atRest?: AtRest;
   /** May appear in open-data exports (only ever for public fields). */
   open?: boolean;
+  /**
+   * The line of business (department kind, e.g. public_security) that is the authoritative source of the
+   * field: an import or correction from another kind of department may not change a value it holds
+   * (rejectLowerAuthority in src/ingest/import/merge.ts). Declared with `authoritative(...)` next to the dataset.
+   */
+  authority?: string;
 }
 
 export type RegistryName = 'population' | 'legal-entity' | 'spatial' | 'governance';
@@ -98,6 +104,20 @@ export function dataset<T extends PgTable, D extends string = never>(
   derived: Record<D, FieldEntry> = {} as Record<D, FieldEntry>,
 ): Dataset<T, D> {
   return { ...meta, table, fields, derived };
+}
+
+/**
+ * The field entries with `authority` set on the named fields: the conflict policy between sources, declared
+ * once next to the catalogue, e.g. `authoritative(personFields, 'public_security', ['name', 'idNumber'])`.
+ */
+export function authoritative<F extends Record<string, FieldEntry>>(
+  fields: F,
+  departmentKind: string,
+  names: readonly (keyof F & string)[],
+): F {
+  const out: Record<string, FieldEntry> = { ...fields };
+  for (const name of names) out[name] = { ...fields[name]!, authority: departmentKind };
+  return out as F;
 }
 
 /** Short-hands for the common combinations, so the catalogues read as tables. */

@@ -13,7 +13,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { geometry } from '../src/db/geometry-column.ts';
-import { dataset, type FieldEntry, f } from './catalogue.ts';
+import { authoritative, dataset, type FieldEntry, f } from './catalogue.ts';
 import { provenanceColumns, provenanceFields } from './provenance.ts';
 
 /**
@@ -275,7 +275,21 @@ export const entitiesDataset = dataset(
     name: '法人单位基础信息 Legal entities',
     description: 'Market entities and other legal persons keyed by USCC: registration, status, address',
   },
-  entityFields,
+  // Conflict policy: what registration records (name, form, representative, capital, status) is market
+  // regulation's; address geocoding, industry and asset figures may come from other departments.
+  authoritative(entityFields, 'market_regulation', [
+    'name',
+    'legalForm',
+    'legalRepPersonId',
+    'legalRepName',
+    'legalRepIdNumber',
+    'registeredCapital',
+    'capitalCurrency',
+    'establishedOn',
+    'status',
+    'statusDate',
+    'registrationAuthority',
+  ]),
   {
     registrationDeptName: f.publicOpen('Name of the registration department (GB 32100 table 1)'),
     categoryName: f.publicOpen('Name of the organisation category (GB 32100 table 1)'),

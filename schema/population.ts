@@ -10,7 +10,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { geometry } from '../src/db/geometry-column.ts';
-import { dataset, type FieldEntry, f } from './catalogue.ts';
+import { authoritative, dataset, type FieldEntry, f } from './catalogue.ts';
 import { provenanceColumns, provenanceFields } from './provenance.ts';
 
 /** Columns shared by persons and persons_history, so a history row is the person row as it was. */
@@ -173,7 +173,20 @@ export const personsDataset = dataset(
     owner: 'MPS',
     updateFrequency: 'realtime',
   },
-  personFields,
+  // Conflict policy: identity and registration are public security's (户籍); residence, contact, education
+  // and marital status may be updated by any department with a write grant.
+  authoritative(personFields, 'public_security', [
+    'idNumber',
+    'name',
+    'gender',
+    'birthDate',
+    'ethnicity',
+    'nationality',
+    'hukouDivisionCode',
+    'hukouAddress',
+    'status',
+    'deathDate',
+  ]),
   {
     age: f.internal('Age in whole years, derived from the date of birth'),
     aggregate: f.publicOpen('Counts aggregated over persons; cells below the threshold are suppressed'),
