@@ -6,9 +6,11 @@ import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { sm3Hex } from '../src/access/sm3.ts';
 import { openDatabase, type Queryable } from '../src/db/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
+import { changeHub } from '../src/registries/legal-entity/change-feed.ts';
 import { type TestDatabase, templateDb, testDatabase } from '../src/testing/database.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
 import { type Seeded, seedAccessFixtures } from './access-fixtures.ts';
+import { registerEntity } from './legal-entity-fixtures.ts';
 
 /**
  * The access audit: one SM3-chained record per GraphQL request, written before the response leaves;
@@ -381,5 +383,263 @@ describe('concurrency', () => {
       new Set(Array.from({ length: 50 }, (_, i) => `Concurrent${i}`)),
     );
     expect(await verifyAuditChain(db)).toEqual({ ok: true, checked: before + 50 });
+  });
+});
+
+/** An SSE subscription through the gateway: collects the `next` payloads until closed. */
+async function subscribe(query: string, variables: Record<string, unknown>, headers: Record<string, string>) {
+  const controller = new AbortController();
+  const response = await gateway.fetch('http://govbase.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query, variables }),
+    signal: controller.signal,
+  });
+  const events: { data?: Record<string, any> | null; errors?: { extensions?: { code?: string } }[] }[] = [];
+  /** The last audit seq at the moment each event reached the client. */
+  const seqAtDelivery: number[] = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  let ended = false;
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, i);
+          buffer = buffer.slice(i + 2);
+          if (/^event: complete/m.test(block)) ended = true;
+          const data = block
+            .split('\n')
+            .filter((line) => line.startsWith('data:'))
+            .map((line) => line.slice(5).trim())
+            .join('\n');
+          if (data && !/^event: complete/m.test(block)) {
+            seqAtDelivery.push(await lastSeq().catch(() => -1));
+            events.push(JSON.parse(data));
+          }
+        }
+      }
+    } catch {
+      // aborted
+    } finally {
+      ended = true;
+    }
+  })();
+  return {
+    status: response.status,
+    events,
+    seqAtDelivery,
+    ended: () => ended,
+    async close() {
+      controller.abort();
+      await reader.cancel().catch(() => undefined);
+      await pump;
+    },
+  };
+}
+
+async function until(predicate: () => boolean | Promise<boolean>, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('the writer (group commit, chain head in memory)', () => {
+  const entry = (operation: string, purpose: string | null = null) => ({
+    principal: 'system:test',
+    departmentCode: null,
+    purpose,
+    channel: 'script' as const,
+    operation,
+    documentHash: null,
+    fields: {},
+    rowCounts: {},
+    subjects: [],
+    outcome: 'ok' as const,
+  });
+
+  it('re-reads the head only when another writer moved it, and the chain stays whole', async () => {
+    const a = new AuditLog(db);
+    const b = new AuditLog(db);
+    const before = await lastSeq();
+    await a.append(entry('a1'));
+    await a.append(entry('a2'));
+    expect(a.stats.headMoved).toBe(0); // its own head, kept in memory
+    await b.append(entry('b1')); // b has no head yet: reads it, no conflict
+    expect(b.stats.headMoved).toBe(0);
+    const seq = await a.append(entry('a3')); // a's head is stale: the conditional INSERT says so
+    expect(a.stats.headMoved).toBe(1);
+    expect(seq).toBe(before + 4);
+    await b.append(entry('b2'));
+    expect(b.stats.headMoved).toBe(1);
+    const rows = await auditRows(db, before);
+    expect(rows.map((r) => r.operation)).toEqual(['a1', 'a2', 'b1', 'a3', 'b2']);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it('writes records that arrive together as one batch, each resolved with its own seq', async () => {
+    const log = new AuditLog(db);
+    const before = await lastSeq();
+    const seqs = await Promise.all(Array.from({ length: 20 }, (_, i) => log.append(entry(`g${i}`))));
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => before + 1 + i));
+    // The first record goes alone (nothing else was waiting); the other 19 queue behind it.
+    expect(log.stats.batches).toBeLessThanOrEqual(2);
+    expect(log.stats.largestBatch).toBeGreaterThanOrEqual(19);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it('lingers for requests still executing, and not at all when none is', async () => {
+    const log = new AuditLog(db, { lingerMs: 5_000 });
+    const slots = [log.slot(), log.slot(), log.slot()];
+    const first = slots[0]!.append(entry('s0'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = slots[1]!.append(entry('s1'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    slots[2]!.release(); // ended without a record: the batch stops waiting for it
+    await Promise.all([first, second]);
+    expect(log.stats).toMatchObject({ batches: 1, records: 2 });
+    const started = Date.now();
+    await log.append(entry('alone'));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(log.stats.batches).toBe(2);
+  });
+
+  it('refuses a record the database cannot store on its own, without failing the others', async () => {
+    const log = new AuditLog(db);
+    const results = await Promise.allSettled([
+      log.append(entry('fine1')),
+      log.append(entry('poison', 'x\u0000y')),
+      log.append(entry('fine2', '\uD800')),
+      log.append(entry('fine3')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it('does not offer synchronous_commit off', () => {
+    expect(() => new AuditLog(db, { synchronousCommit: 'off' as never })).toThrow(/synchronousCommit/);
+  });
+});
+
+describe('subscriptions', () => {
+  const SAMR = DEMO_PRINCIPALS.provincialMarketRegulation.key; // Guangdong
+  const FEED = `subscription Watch($d: String) {
+    entityChanged(divisionCode: $d, actions: [REGISTERED]) { uscc action entity { name legalRepresentativeName } } }`;
+
+  it('records the set-up (principal, purpose, arguments, decision), then each delivered event before it is sent', async () => {
+    const listeners = changeHub(db).size;
+    const before = await lastSeq();
+    const sub = await subscribe(FEED, { d: '440305' }, asKey(SAMR, 'market_supervision'));
+    expect(sub.status).toBe(200);
+    await until(() => changeHub(db).size === listeners + 1);
+    const [setUp, ...none] = await auditRows(db, before);
+    expect(none).toHaveLength(0);
+    expect(setUp).toMatchObject({
+      principal: 'key:gbk_demo02',
+      department_code: 'SAMR-440000',
+      purpose: 'market_supervision',
+      channel: 'graphql',
+      operation: 'Watch',
+      document_hash: sm3Hex(FEED),
+      outcome: 'ok',
+      fields: {},
+      row_counts: {},
+    });
+    const [{ arguments: args } = { arguments: null }] = await db.query<{ arguments: unknown }>(
+      'SELECT arguments FROM audit_log WHERE seq = $1',
+      [setUp!.seq],
+    );
+    expect(args).toEqual({ field: 'entityChanged', divisionCode: '440305', actions: ['registered'] });
+
+    const first = await registerEntity(db, { name: '深圳市审计订阅一有限公司' });
+    const second = await registerEntity(db, { name: '深圳市审计订阅二有限公司' });
+    await until(() => sub.events.length >= 2);
+    await sub.close();
+    await until(() => changeHub(db).size === listeners);
+
+    expect(sub.events.map((e) => e.data!.entityChanged.uscc)).toEqual([first.uscc, second.uscc]);
+    const events = (await auditRows(db, setUp!.seq)).filter((r) => r.operation === 'Watch');
+    expect(events).toHaveLength(2);
+    for (const [i, record] of events.entries()) {
+      expect(record).toMatchObject({
+        principal: 'key:gbk_demo02',
+        purpose: 'market_supervision',
+        outcome: 'ok',
+      });
+      expect(record.row_counts).toEqual({ EntityChange: 1, Entity: 1 });
+      expect(record.fields).toEqual({
+        'EntityChange.uscc': { allow: 1 },
+        'EntityChange.action': { allow: 1 },
+        'Entity.name': { allow: 1 },
+        'Entity.legalRepresentativeName': { allow: 1 },
+      });
+      const [row] = await db.query<{ arguments: unknown }>('SELECT arguments FROM audit_log WHERE seq = $1', [
+        record.seq,
+      ]);
+      expect(row!.arguments).toEqual({ subscription: setUp!.seq, event: i + 1 });
+      // Written before the event left: the client saw the event only once its record was in the table.
+      expect(sub.seqAtDelivery[i]).toBeGreaterThanOrEqual(record.seq);
+    }
+    expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it('records a refused subscription with its arguments', async () => {
+    const before = await lastSeq();
+    const sub = await subscribe(FEED, { d: '440305' }, {});
+    await until(() => sub.events.length >= 1);
+    await sub.close();
+    expect(sub.events[0]!.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_DATASET');
+    const [record] = await auditRows(db, before);
+    expect(record).toMatchObject({ principal: 'public', operation: 'Watch', outcome: 'error' });
+    const [row] = await db.query<{ arguments: unknown }>('SELECT arguments FROM audit_log WHERE seq = $1', [
+      record!.seq,
+    ]);
+    expect(row!.arguments).toEqual({
+      field: 'entityChanged',
+      divisionCode: '440305',
+      actions: ['registered'],
+    });
+  });
+
+  it('withholds an event whose record cannot be written, and ends the stream', async () => {
+    const listeners = changeHub(db).size;
+    const sub = await subscribe(FEED, { d: '440305' }, asKey(SAMR));
+    await until(() => changeHub(db).size === listeners + 1);
+    const name = '深圳市审计不可用有限公司';
+    await db.exec('ALTER TABLE audit_log RENAME TO audit_log_x');
+    try {
+      await registerEntity(db, { name });
+      await until(() => sub.events.length >= 1);
+      await until(() => sub.ended());
+    } finally {
+      await db.exec('ALTER TABLE audit_log_x RENAME TO audit_log');
+    }
+    await sub.close();
+    expect(sub.events).toHaveLength(1);
+    expect(sub.events[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);
+    expect(JSON.stringify(sub.events)).not.toContain(name);
+    await until(() => changeHub(db).size === listeners); // the LISTEN is released
+  });
+
+  it('refuses to set up a subscription whose record cannot be written', async () => {
+    const listeners = changeHub(db).size;
+    await db.exec('ALTER TABLE audit_log RENAME TO audit_log_x');
+    let sub: Awaited<ReturnType<typeof subscribe>>;
+    try {
+      sub = await subscribe(FEED, {}, asKey(SAMR));
+      await until(() => sub.events.length >= 1);
+    } finally {
+      await db.exec('ALTER TABLE audit_log_x RENAME TO audit_log');
+    }
+    await sub.close();
+    expect(sub.events[0]!.errors?.map((e) => e.extensions?.code)).toEqual(['AUDIT_UNAVAILABLE']);
+    await until(() => changeHub(db).size === listeners);
+    expect((await verifyAuditChain(db)).ok).toBe(true);
   });
 });

@@ -16,6 +16,11 @@ export interface AuditEntry {
   rowCounts: Record<string, number>;
   subjects: string[];
   outcome: 'ok' | 'partial' | 'error';
+  /**
+   * The arguments of a subscription's root field, recorded when it is set up (queries record the document
+   * hash only: their variables may hold the very ID numbers being looked up). Absent on other records.
+   */
+  arguments?: Record<string, unknown> | null;
 }
 
 export interface AuditRecord extends AuditEntry {
@@ -40,6 +45,7 @@ export function chainHash(prevHash: string, record: Omit<AuditRecord, 'hash' | '
     rowCounts,
     subjects,
     outcome,
+    arguments: args,
   } = record;
   const body = canonicalJson({
     seq,
@@ -54,44 +60,220 @@ export function chainHash(prevHash: string, record: Omit<AuditRecord, 'hash' | '
     rowCounts,
     subjects,
     outcome,
+    // Hashed only when present, so records written before the column existed verify unchanged.
+    arguments: args ?? undefined,
   });
   return sm3Hex(`${prevHash}\n${body}`);
 }
 
+/** How a durable audit write is committed. 'off' is not offered: a record lost in a crash after its data was
+ * answered would break "no audit, no data". See AuditLog. */
+export type AuditSynchronousCommit = 'on' | 'local' | 'remote_write' | 'remote_apply';
+
+export interface AuditLogOptions {
+  /**
+   * Longest wait, in milliseconds, of a batch that is about to be written for requests still executing
+   * (announced with `slot()`), so that they join it. A batch never waits when nothing else is executing:
+   * a lone sequential client pays no linger. @default 2
+   */
+  lingerMs?: number;
+  /** Records per INSERT. @default 500 */
+  maxBatch?: number;
+  /** `synchronous_commit` of the audit transaction (SET LOCAL), whatever the server default. @default 'on' */
+  synchronousCommit?: AuditSynchronousCommit;
+  /** Called after every committed batch with the new chain head (anchor checkpoints). */
+  onCommit?: (head: ChainHead) => void;
+}
+
+/** The last record of the chain: what the next record links to. */
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+const GENESIS: ChainHead = { seq: 0, hash: GENESIS_HASH };
+
 interface Pending {
   entry: AuditEntry;
   at: string;
-  resolve: () => void;
+  resolve: (seq: number) => void;
   reject: (error: unknown) => void;
 }
 
+/** A request that is executing and will append its record when it finishes (or release the slot). */
+export interface AuditSlot {
+  append(entry: AuditEntry): Promise<number>;
+  release(): void;
+}
+
+const RECORD_COLUMNS = `seq, at, principal, department_code, purpose, channel, operation, document_hash, fields,
+  row_counts, subjects, outcome, arguments, prev_hash, hash`;
+
 /**
- * Appends audit records with one writer: requests that finish while a write is in flight are batched
- * into the next one, so the chain stays strictly ordered and each request waits for its own record.
+ * Inserts a batch only when the chain head is still the one the batch was linked to (read in this
+ * statement's snapshot, taken after the advisory lock, so every other writer's batch is visible). All
+ * rows or none: the caller learns from the count whether another writer moved the head.
+ */
+const INSERT_IF_HEAD = `WITH ins AS (
+  INSERT INTO audit_log (${RECORD_COLUMNS})
+  SELECT seq, at::timestamptz, principal, "departmentCode", purpose, channel, operation, "documentHash", fields,
+         "rowCounts", subjects, outcome, arguments, "prevHash", hash
+    FROM jsonb_to_recordset($1::jsonb) AS r(seq bigint, at text, principal text, "departmentCode" text,
+         purpose text, channel text, operation text, "documentHash" text, fields jsonb, "rowCounts" jsonb,
+         subjects text[], outcome text, arguments jsonb, "prevHash" text, hash text)
+   WHERE (SELECT coalesce(max(seq), 0) FROM audit_log) = $2::int8
+     AND ($2::int8 = 0 OR (SELECT hash FROM audit_log WHERE seq = $2::int8) = $3::text)
+  RETURNING 1)
+SELECT count(*)::int AS n FROM ins`;
+
+async function readHead(tx: Queryable): Promise<ChainHead> {
+  const [last] = await tx.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+  );
+  return last ? { seq: Number(last.seq), hash: last.hash } : GENESIS;
+}
+
+function link(head: ChainHead, batch: Pending[]): AuditRecord[] {
+  let { seq, hash: prevHash } = head;
+  return batch.map(({ entry, at }) => {
+    seq += 1;
+    const record = { ...entry, seq, at };
+    const hash = chainHash(prevHash, record);
+    const full = { ...record, prevHash, hash };
+    prevHash = hash;
+    return full;
+  });
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const badString = (text: string) => text.includes('\0') || LONE_SURROGATE.test(text);
+
+/** A string PostgreSQL text and jsonb cannot hold (NUL, a lone surrogate) would fail its whole batch. */
+function unstorable(value: unknown): boolean {
+  if (typeof value === 'string') return badString(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(unstorable);
+  return Object.entries(value).some(([k, v]) => badString(k) || unstorable(v));
+}
+
+/**
+ * The append-only writer of the audit chain: group commit with one writer per process.
+ *
+ * - A request's record is durable before its data leaves: `append` resolves after the COMMIT of the batch
+ *   holding it, with `synchronous_commit` set explicitly (default 'on': the WAL is flushed; with
+ *   synchronous standbys configured, they confirm too). 'off' would answer reads whose records a crash
+ *   can still lose, so it is refused.
+ * - Records that arrive while a batch is being written form the next batch (one multi-row INSERT, one
+ *   COMMIT, one WAL flush for all of them). A batch about to be written waits up to `lingerMs` only for
+ *   requests announced as executing (`slot()`); with nothing executing it goes at once.
+ * - Several processes may write: each batch takes a transaction-scoped advisory lock, so batches commit
+ *   one at a time in chain order. The chain head is kept in memory and the INSERT is conditional on it
+ *   still being the head (a max(seq) and a hash compare on the primary key, inside the same statement);
+ *   only when another writer moved it is the head re-read, under the lock, and the batch re-linked. The
+ *   primary key on seq is the last guard: two writers can never both append record N.
+ * - Any failure rejects every request of the batch (AUDIT_UNAVAILABLE) and forgets the cached head, since
+ *   a failed COMMIT may or may not have landed.
  */
 export class AuditLog {
   private queue: Pending[] = [];
   private writing: Promise<void> | null = null;
-  batches = 0;
+  private head: ChainHead | null = null;
+  private executing = 0;
+  private wake: (() => void) | null = null;
+  private readonly lingerMs: number;
+  private readonly maxBatch: number;
+  private readonly synchronousCommit: AuditSynchronousCommit;
+  /** Batches committed, head re-reads forced by another writer, and records written (for tests and benches). */
+  readonly stats = { batches: 0, records: 0, headMoved: 0, largestBatch: 0 };
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly options: AuditLogOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 2;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.synchronousCommit = options.synchronousCommit ?? 'on';
+    if (!['on', 'local', 'remote_write', 'remote_apply'].includes(this.synchronousCommit)) {
+      throw new Error(`audit synchronousCommit must be on, local, remote_write or remote_apply`);
+    }
+  }
 
-  append(entry: AuditEntry): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** @deprecated kept for callers that read the batch count; use stats.batches. */
+  get batches(): number {
+    return this.stats.batches;
+  }
+
+  /** The head this process last committed or read (null before the first write or after a failure). */
+  get cachedHead(): ChainHead | null {
+    return this.head;
+  }
+
+  /**
+   * Announces a request that will append a record when it finishes, so a batch forming meanwhile may wait
+   * for it (up to lingerMs). Release the slot if the request ends without appending.
+   */
+  slot(): AuditSlot {
+    this.executing++;
+    let open = true;
+    const release = () => {
+      if (!open) return;
+      open = false;
+      this.executing--;
+      if (this.executing === 0) this.wake?.();
+    };
+    return {
+      append: (entry) => {
+        // Queue first, then release: a lingering batch woken by the release then finds the record.
+        const appended = this.append(entry);
+        release();
+        return appended;
+      },
+      release,
+    };
+  }
+
+  /** Appends a record; resolves to its seq once it is durably committed, rejects when it cannot be. */
+  append(entry: AuditEntry): Promise<number> {
+    if (unstorable(entry))
+      return Promise.reject(new Error('audit entry holds a string the database cannot store'));
+    return new Promise<number>((resolve, reject) => {
       this.queue.push({ entry, at: new Date().toISOString(), resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.wake?.();
       if (!this.writing) this.writing = this.drain();
+    });
+  }
+
+  /** Waits while requests are still executing, up to lingerMs, unless the batch is already full. */
+  private async linger(): Promise<void> {
+    if (this.executing === 0 || this.lingerMs <= 0 || this.queue.length >= this.maxBatch) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.lingerMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
     });
   }
 
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, 500);
+        await this.linger();
+        const batch = this.queue.splice(0, this.maxBatch);
         try {
-          await this.db.transaction((tx) => this.write(tx, batch));
-          this.batches++;
-          for (const p of batch) p.resolve();
+          const head = await this.write(batch);
+          this.head = head;
+          const first = head.seq - batch.length + 1;
+          this.stats.batches++;
+          this.stats.records += batch.length;
+          this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+          for (const [i, p] of batch.entries()) p.resolve(first + i);
+          this.options.onCommit?.(head);
         } catch (error) {
+          this.head = null;
           for (const p of batch) p.reject(error);
         }
       }
@@ -100,31 +282,38 @@ export class AuditLog {
     }
   }
 
-  private async write(tx: Queryable, batch: Pending[]): Promise<void> {
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK]);
-    const [last] = await tx.query<{ seq: number; hash: string }>(
-      'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
-    );
-    let seq = last?.seq ?? 0;
-    let prevHash = last?.hash ?? GENESIS_HASH;
-    const records: AuditRecord[] = batch.map(({ entry, at }) => {
-      seq += 1;
-      const record = { ...entry, seq, at };
-      const hash = chainHash(prevHash, record);
-      const full = { ...record, prevHash, hash };
-      prevHash = hash;
-      return full;
+  private write(batch: Pending[]): Promise<ChainHead> {
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', $2, true)`, [
+        CHAIN_LOCK,
+        this.synchronousCommit,
+      ]);
+      let head = this.head ?? (await readHead(tx));
+      let records = link(head, batch);
+      if (!(await this.insertIfHead(tx, head, records))) {
+        // Another writer appended since this process last did: re-read the head (the lock holds it still).
+        this.stats.headMoved++;
+        head = await readHead(tx);
+        records = link(head, batch);
+        if (!(await this.insertIfHead(tx, head, records))) {
+          throw new Error('audit chain head moved while the chain lock was held');
+        }
+      }
+      const last = records.at(-1)!;
+      return { seq: last.seq, hash: last.hash };
     });
-    await tx.query(
-      `INSERT INTO audit_log (seq, at, principal, department_code, purpose, channel, operation, document_hash, fields,
-                              row_counts, subjects, outcome, prev_hash, hash)
-       SELECT seq, at::timestamptz, principal, "departmentCode", purpose, channel, operation, "documentHash", fields,
-              "rowCounts", subjects, outcome, "prevHash", hash
-         FROM jsonb_to_recordset($1::jsonb) AS r(seq bigint, at text, principal text, "departmentCode" text,
-              purpose text, channel text, operation text, "documentHash" text, fields jsonb, "rowCounts" jsonb,
-              subjects text[], outcome text, "prevHash" text, hash text)`,
-      [JSON.stringify(records)],
-    );
+  }
+
+  private async insertIfHead(tx: Queryable, head: ChainHead, records: AuditRecord[]): Promise<boolean> {
+    const [row] = await tx.query<{ n: number }>(INSERT_IF_HEAD, [
+      JSON.stringify(records.map((r) => ({ ...r, arguments: r.arguments ?? null }))),
+      head.seq,
+      head.hash,
+    ]);
+    const n = Number(row?.n ?? 0);
+    if (n !== 0 && n !== records.length)
+      throw new Error(`audit batch half written (${n} of ${records.length})`);
+    return n === records.length;
   }
 }
 
@@ -148,7 +337,7 @@ export async function verifyAuditChain(
     const page = await db.query<AuditRecord>(
       `SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, principal,
               department_code AS "departmentCode", purpose, channel, operation, document_hash AS "documentHash",
-              fields, row_counts AS "rowCounts", subjects, outcome, prev_hash AS "prevHash", hash
+              fields, row_counts AS "rowCounts", subjects, outcome, arguments, prev_hash AS "prevHash", hash
          FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2`,
       [expectedSeq, pageSize],
     );

@@ -1,5 +1,5 @@
 import type { Dataset, FieldEntry } from '../../schema/catalogue.ts';
-import { errors, type GovError } from '../errors.ts';
+import { errors, GovError } from '../errors.ts';
 import { type Decision, decideField } from './policy.ts';
 import { inScope, type Principal } from './principal.ts';
 
@@ -21,11 +21,27 @@ export interface AccessReport {
  * audit record is made of. Registries ask it; they never decide for themselves.
  */
 export class RequestAccess {
-  readonly report: AccessReport = { fields: {}, rows: {}, subjects: new Set() };
+  private current: AccessReport = { fields: {}, rows: {}, subjects: new Set() };
   private readonly decisions = new Map<string, Decision>();
-  private readonly seenRows = new Map<string, WeakSet<object>>();
+  private seenRows = new Map<string, WeakSet<object>>();
 
   constructor(readonly principal: Principal) {}
+
+  /** What this request has read so far. */
+  get report(): AccessReport {
+    return this.current;
+  }
+
+  /**
+   * Hands over what was read since the last call and starts a new tally: a subscription's context lives as
+   * long as its stream, and each delivered event is audited with only what that event read.
+   */
+  takeReport(): AccessReport {
+    const report = this.current;
+    this.current = { fields: {}, rows: {}, subjects: new Set() };
+    this.seenRows = new Map();
+    return report;
+  }
 
   /** The catalogue entry of a column or derived value; a missing one is a programming error (fail closed). */
   entry(dataset: Dataset, field: string): FieldEntry {
@@ -64,8 +80,19 @@ export class RequestAccess {
     return (Object.values(dataset.fields) as FieldEntry[]).some((e) => e.level === 'public');
   }
 
-  requireDataset(dataset: Dataset): void {
-    if (!this.canReadDataset(dataset)) throw errors.forbiddenDataset(dataset.id);
+  /**
+   * Refuses the whole field when the caller may not see the dataset's rows. `path` names a navigation field
+   * (Person.residences → population.residences): following it would reveal that rows exist and how many,
+   * even if every field of them were then denied.
+   */
+  requireDataset(dataset: Dataset, path?: string): void {
+    if (this.canReadDataset(dataset)) return;
+    if (!path) throw errors.forbiddenDataset(dataset.id);
+    throw new GovError(
+      'FORBIDDEN_DATASET',
+      `Field '${path}' leads to dataset '${dataset.id}', which no grant of the caller covers`,
+      { dataset: dataset.id, field: path },
+    );
   }
 
   /** Filtering or sorting on a field reveals its value, so it needs the right to read it in clear. */
