@@ -1,5 +1,6 @@
 /**
- * npm run bench -- [--persons N] [--quick] [--only suite,suite]
+ * npm run bench -- [--persons N] [--entities N] [--quick] [--only suite,suite]
+ * Suites: generator, population, access, legal-entity (generates --entities entities), quality.
  * Builds a fresh benchmark database (embedded in memory, or a `govbase_bench` database beside
  * DATABASE_URL's, named by GOVBASE_BENCH_DB), generates the population, runs each suite, and prints figures as ratios against
  * baselines measured in the same run. Writes reports/bench-<time>.md.
@@ -14,11 +15,14 @@ import { loadReferenceData } from '../src/ingest/reference-data.ts';
 import { allowAllPrincipal, type BenchContext, post } from './bench/context.ts';
 import { benchGenerator } from './bench/generator.ts';
 import { type Comparison, report } from './bench/harness.ts';
+import { benchLegalEntity } from './bench/legal-entity.ts';
 import { benchPopulationReads } from './bench/population.ts';
+import { benchQuality } from './bench/quality.ts';
 
 const { values } = parseArgs({
   options: {
     persons: { type: 'string', default: '' },
+    entities: { type: 'string', default: '' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
   },
@@ -39,12 +43,26 @@ async function openBenchDatabase(url: string | undefined): Promise<Database> {
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const persons = Number(values.persons || (config.databaseUrl ? 1_000_000 : 200_000));
-  if (!Number.isInteger(persons) || persons < 1000) throw new Error('--persons must be an integer ≥ 1000');
   const only = new Set(values.only ? values.only.split(',') : []);
   const wanted = (suite: string) => only.size === 0 || only.has(suite);
+  const server = !!config.databaseUrl;
+  const entities = wanted('legal-entity')
+    ? Number(
+        values.entities || (server ? (values.quick ? 100_000 : 1_000_000) : values.quick ? 5_000 : 20_000),
+      )
+    : 0;
+  if (!Number.isInteger(entities) || entities < 0) throw new Error('--entities must be a whole number');
+  // The entities only need persons to draw legal representatives and shareholders from: alone, the
+  // legal-entity suite generates one person per five entities (reused across entities), not the full population.
+  const entitiesOnly = only.size > 0 && [...only].every((s) => s === 'legal-entity');
+  const persons = Number(
+    values.persons ||
+      (entitiesOnly ? Math.max(20_000, Math.ceil(entities / 5)) : server ? 1_000_000 : 200_000),
+  );
+  if (!Number.isInteger(persons) || persons < 1000) throw new Error('--persons must be an integer ≥ 1000');
   const db = await openBenchDatabase(config.databaseUrl);
-  console.log(`bench: ${db.kind}, ${persons.toLocaleString()} persons${values.quick ? ' (quick)' : ''}`);
+  const sizes = `${persons.toLocaleString()} persons${entities ? `, ${entities.toLocaleString()} entities` : ''}`;
+  console.log(`bench: ${db.kind}, ${sizes}${values.quick ? ' (quick)' : ''}`);
   await migrate(db);
   await loadReferenceData(db);
   await installDemoAccess(db);
@@ -66,9 +84,12 @@ async function main(): Promise<void> {
     post,
   };
   if (wanted('population') || wanted('access')) comparisons.push(...(await benchPopulationReads(ctx)));
+  if (wanted('legal-entity')) comparisons.push(...(await benchLegalEntity(ctx, entities)));
+  // After legal-entity, so the passes cover the entities when that suite generated them.
+  if (wanted('quality')) comparisons.push(...(await benchQuality(ctx)));
 
   const table = report(comparisons);
-  const header = `# govbase bench — ${new Date().toISOString()}\n\n${db.kind}, ${persons.toLocaleString()} persons, ${process.version}\n\n`;
+  const header = `# govbase bench — ${new Date().toISOString()}\n\n${db.kind}, ${sizes}, ${process.version}\n\n`;
   console.log(`\n${table}`);
   mkdirSync('reports', { recursive: true });
   const path = `reports/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.md`;
