@@ -97,10 +97,11 @@ type Expected =
 /** The documented rule, restated: what this caller should get for a field with this catalogue entry. */
 function expectedDecision(who: PrincipalName, dataset: string, entry: FieldEntry): Expected {
   const { grant, purpose } = PRINCIPALS[who];
-  // Without any grant the persons query itself is refused before a field is read.
-  if (!grant) return { kind: 'deny', code: 'FORBIDDEN_DATASET' };
+  // Without any grant the persons query itself is refused before a field is read; without a grant on this
+  // dataset (none of the population datasets has a public column) its rows are never reached: the
+  // navigation field leading to them is refused (Person.residences needs population.residences).
+  if (!grant?.datasets.includes(dataset)) return { kind: 'deny', code: 'FORBIDDEN_DATASET' };
   if (entry.level === 'public') return { kind: 'allow' };
-  if (!grant.datasets.includes(dataset)) return { kind: 'deny', code: 'FORBIDDEN_FIELD' };
   const level = LEVEL[entry.level];
   if (grant.level >= level) {
     if (entry.share === 'conditional') {
@@ -125,6 +126,8 @@ interface FieldSpec {
   select?: string;
   /** The classified type the field leads to, checked in turn. */
   into?: TypeName;
+  /** The classified type a field with a plain sub-selection leads to (its dataset must be granted). */
+  target?: TypeName;
 }
 
 const TYPES: Record<TypeName, { dataset: Dataset; fields: Record<string, FieldSpec> }> = {
@@ -167,7 +170,7 @@ const TYPES: Record<TypeName, { dataset: Dataset; fields: Record<string, FieldSp
       id: { entry: 'id' },
       householdNumber: { entry: 'householdNumber' },
       type: { entry: 'type' },
-      head: { entry: 'headPersonId', select: '{ __typename }' },
+      head: { entry: 'headPersonId', select: '{ __typename }', target: 'Person' },
       divisionCode: { entry: 'divisionCode' },
       division: { entry: 'divisionCode', select: '{ code }' },
       address: { entry: 'address' },
@@ -184,7 +187,7 @@ const TYPES: Record<TypeName, { dataset: Dataset; fields: Record<string, FieldSp
       relation: { entry: 'relation' },
       validFrom: { entry: 'validFrom' },
       validTo: { entry: 'validTo' },
-      person: { entry: 'personId', select: '{ __typename }' },
+      person: { entry: 'personId', select: '{ __typename }', target: 'Person' },
     },
   },
   Residence: {
@@ -217,6 +220,27 @@ function catalogueEntry(type: TypeName, field: string): FieldEntry {
     (dataset.derived as Record<string, FieldEntry>)[name];
   if (!entry) throw new Error(`${type}.${field}: no catalogue entry '${name}'`);
   return entry;
+}
+
+/**
+ * A field's expected decision: its own catalogue entry's (none for a link), and for a field that navigates
+ * to another classified type, also a grant on that type's dataset — else the link itself is refused with
+ * FORBIDDEN_DATASET (it would reveal that rows exist, and how many).
+ */
+function fieldExpected(who: PrincipalName, type: TypeName, field: string): Expected {
+  const spec = TYPES[type].fields[field]!;
+  const { grant } = PRINCIPALS[who];
+  const own: Expected =
+    spec.entry !== null
+      ? expectedDecision(who, TYPES[type].dataset.id, catalogueEntry(type, field))
+      : grant?.datasets.includes(TYPES[type].dataset.id)
+        ? { kind: 'allow' }
+        : { kind: 'deny', code: 'FORBIDDEN_DATASET' };
+  if (own.kind === 'deny') return own;
+  const target = spec.into ?? spec.target;
+  if (target && !grant?.datasets.includes(TYPES[target].dataset.id))
+    return { kind: 'deny', code: 'FORBIDDEN_DATASET' };
+  return own;
 }
 
 function selection(type: TypeName): string {
@@ -368,6 +392,8 @@ interface Cell {
   principal: PrincipalName;
   coordinate: string;
   expected: Expected;
+  /** Behind a refused link: decided, but never reached, so it raises no error of its own. */
+  unreached?: true;
 }
 
 function at(data: unknown, path: Path): unknown {
@@ -402,19 +428,23 @@ class Checker {
     for (const [field, spec] of Object.entries(TYPES[type].fields)) {
       const fieldPath = [...path, field];
       const label = `${this.who} ${type}.${field} at ${fieldPath.join('.')}`;
-      if (spec.entry !== null) {
-        const expected = expectedDecision(this.who, TYPES[type].dataset.id, catalogueEntry(type, field));
-        this.cells.push({ principal: this.who, coordinate: `${type}.${field}`, expected });
-        const value = at(this.response.data, fieldPath);
-        const error = this.errorAt(fieldPath);
-        if (expected.kind === 'deny') {
-          expect(error?.extensions?.code, label).toBe(expected.code);
-          expect(value, label).toBeNull();
-          // The message names the field, and holds nothing of its value.
-          expect(error?.message, label).toContain(`${type}.${field}`);
-          continue;
-        }
-        expect(error, label).toBeUndefined();
+      const expected = fieldExpected(this.who, type, field);
+      this.cells.push({ principal: this.who, coordinate: `${type}.${field}`, expected });
+      const value = at(this.response.data, fieldPath);
+      const error = this.errorAt(fieldPath);
+      if (expected.kind === 'deny') {
+        expect(error?.extensions?.code, label).toBe(expected.code);
+        expect(value, label).toBeNull();
+        // The message names the field, and holds nothing of its value.
+        expect(error?.message, label).toContain(`${type}.${field}`);
+        // A refused link reaches none of the rows behind it: their fields are decided FORBIDDEN_DATASET.
+        if (spec.into) this.unreached(spec.into);
+        continue;
+      }
+      expect(error, label).toBeUndefined();
+      if (spec.entry === null) {
+        expect(Array.isArray(value), `${label}: the link returns its rows`).toBe(true);
+      } else {
         const want = expected.kind === 'allow' ? values.clear[field] : values.masked[field];
         if (expected.kind === 'mask')
           expect(field in values.masked, `${label}: no masked value written`).toBe(true);
@@ -427,6 +457,19 @@ class Checker {
       for (const [childPath, childValues, childType] of children(field)) {
         this.check(childType, childPath, childValues, () => []);
       }
+    }
+  }
+
+  /** Cells of a type whose rows the caller never reaches: the rule must say FORBIDDEN_DATASET for each. */
+  unreached(type: TypeName): void {
+    for (const [field, spec] of Object.entries(TYPES[type].fields)) {
+      const expected = fieldExpected(this.who, type, field);
+      expect(expected, `${this.who} ${type}.${field} is behind a refused link`).toEqual({
+        kind: 'deny',
+        code: 'FORBIDDEN_DATASET',
+      });
+      this.cells.push({ principal: this.who, coordinate: `${type}.${field}`, expected, unreached: true });
+      if (spec.into) this.unreached(spec.into);
     }
   }
 }
@@ -516,9 +559,8 @@ describe('the policy matrix', () => {
         expect(response.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN_DATASET']);
         expect(response.status).toBe(403);
         for (const [type, spec] of Object.entries(TYPES)) {
-          for (const [field, f] of Object.entries(spec.fields)) {
-            if (f.entry === null) continue;
-            const expected = expectedDecision(who, spec.dataset.id, catalogueEntry(type as TypeName, field));
+          for (const field of Object.keys(spec.fields)) {
+            const expected = fieldExpected(who, type as TypeName, field);
             expect(expected).toEqual({ kind: 'deny', code: 'FORBIDDEN_DATASET' });
             checker.cells.push({ principal: who, coordinate: `${type}.${field}`, expected });
           }
@@ -560,7 +602,9 @@ describe('the policy matrix', () => {
         );
       }
       // Every error about the subject is one the matrix expected, and the other rows fail the same ways.
-      const denials = checker.cells.flatMap((c) => (c.expected.kind === 'deny' ? [c.expected.code] : []));
+      const denials = checker.cells.flatMap((c) =>
+        c.expected.kind === 'deny' && !c.unreached ? [c.expected.code] : [],
+      );
       const prefix = JSON.stringify(base).slice(0, -1);
       const mine = (response.errors ?? []).filter((e) => JSON.stringify(e.path).startsWith(`${prefix},`));
       expect(mine).toHaveLength(denials.length);
@@ -570,10 +614,8 @@ describe('the policy matrix', () => {
   );
 
   it('is complete: every classified field × every principal, with each kind of decision present', () => {
-    const fields = Object.values(TYPES).reduce(
-      (n, t) => n + Object.values(t.fields).filter((f) => f.entry !== null).length,
-      0,
-    );
+    // Every field of the five types, links included (a link is a cell too: it may reveal rows).
+    const fields = Object.values(TYPES).reduce((n, t) => n + Object.keys(t.fields).length, 0);
     const principals = Object.keys(PRINCIPALS).length;
     const unique = dedupe(allCells);
     expect(unique).toHaveLength(fields * principals);

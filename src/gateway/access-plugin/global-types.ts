@@ -41,7 +41,11 @@ declare global {
       access?: FieldAccessOption | 'link';
       /** Arguments that filter on classified fields: the caller must be allowed to read them in clear. */
       filters?: Record<string, FilterAccessOption>;
-      /** The caller needs a grant on (or public fields in) this dataset to call the field at all. */
+      /**
+       * The caller needs a grant on (or public fields in) this dataset to call the field at all. Every field
+       * that navigates from one dataset's rows to another's (Person.residences, Household.head) names its
+       * target here: without it the rows, and their number, would show to a caller with no grant on them.
+       */
       requiresDataset?: Dataset;
     }
   }

@@ -49,14 +49,14 @@ export class GovAccessPlugin<Types extends SchemaTypes> extends BasePlugin<Types
       auditSubject?: (row: unknown) => string | null | undefined;
     };
     const filters = Object.entries(options.filters ?? {});
-    const required = options.requiresDataset;
+    const required = options.requiresDataset ?? this.navigationTarget(fieldConfig, typeOptions.dataset);
 
     const guarded: GraphQLFieldResolver<unknown, Types['Context'], object> =
       filters.length === 0 && !required
         ? resolver
         : (parent, args, context, info) => {
             const access = accessOf(context);
-            if (required) access.requireDataset(required);
+            if (required) access.requireDataset(required, coordinate);
             for (const [path, filter] of filters) {
               const value = argAt(args as Record<string, unknown>, path);
               if (value !== undefined && value !== null)
@@ -105,6 +105,24 @@ export class GovAccessPlugin<Types extends SchemaTypes> extends BasePlugin<Types
       const value = guarded(parent, args, context, info);
       return decision.kind === 'mask' ? then(value, (v) => applyMask(entry.mask as never, v)) : value;
     };
+  }
+
+  /**
+   * A field from one dataset's rows to another dataset's rows (Person.residences, Shareholding.
+   * shareholderPerson) requires the target dataset even when it does not say so: fail closed for
+   * navigation fields added later. Aggregates typed by the same dataset (PopulationStatistics.cells) and
+   * root fields (no parent dataset) are not navigation and are left to their own options.
+   */
+  private navigationTarget(
+    fieldConfig: PothosOutputFieldConfig<Types>,
+    parentDataset: Dataset | undefined,
+  ): Dataset | undefined {
+    if (!parentDataset) return undefined;
+    let type = fieldConfig.type;
+    while (type.kind === 'List') type = type.type;
+    if (type.kind !== 'Object') return undefined;
+    const target = (this.buildCache.getTypeConfig(type.ref).pothosOptions as { dataset?: Dataset }).dataset;
+    return target && target.id !== parentDataset.id ? target : undefined;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   qualificationsDataset,
   shareholdingsDataset,
 } from '../../../schema/legal-entity.ts';
+import { personsDataset } from '../../../schema/population.ts';
 import { USCC_REGISTRATION_DEPTS } from '../../codes/index.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
@@ -200,6 +201,7 @@ builder.node(EntityRef, {
     name: t.exposeString('name'),
     formerNames: t.field({
       type: [FormerNameRef],
+      requiresDataset: entityFormerNamesDataset,
       access: 'link',
       description: 'Names registered before, oldest first',
       resolve: (e, _args, ctx) => formerNamesOf(ctx).load(Number(e.id)),
@@ -228,6 +230,7 @@ builder.node(EntityRef, {
     }),
     legalRepresentative: t.field({
       type: PersonRef,
+      requiresDataset: personsDataset,
       nullable: true,
       description:
         'The legal representative in the population registry (null when not found or out of scope)',
@@ -280,6 +283,7 @@ builder.node(EntityRef, {
     annualRevenue: t.exposeString('annualRevenue', { nullable: true, description: 'Exact decimal, yuan' }),
     shareholders: t.field({
       type: [ShareholdingRef],
+      requiresDataset: shareholdingsDataset,
       access: 'link',
       description: 'Holders of this entity’s shares, largest first',
       args: { includeEnded: t.arg.boolean({ defaultValue: false }) },
@@ -287,6 +291,7 @@ builder.node(EntityRef, {
     }),
     investments: t.field({
       type: [ShareholdingRef],
+      requiresDataset: shareholdingsDataset,
       access: 'link',
       description: 'This entity’s holdings in other entities (within the caller’s jurisdiction)',
       args: { includeEnded: t.arg.boolean({ defaultValue: false }) },
@@ -294,6 +299,7 @@ builder.node(EntityRef, {
     }),
     qualifications: t.field({
       type: [QualificationRef],
+      requiresDataset: qualificationsDataset,
       access: 'link',
       args: { kind: t.arg({ type: QualificationKindEnum }) },
       resolve: async (e, args, ctx) => {
@@ -303,11 +309,13 @@ builder.node(EntityRef, {
     }),
     onlineShops: t.field({
       type: [OnlineShopRef],
+      requiresDataset: onlineShopsDataset,
       access: 'link',
       resolve: (e, _args, ctx) => shopsOfEntity(ctx).load(Number(e.id)),
     }),
     ultimateBeneficialOwners: t.field({
       type: [BeneficialOwnerRef],
+      requiresDataset: shareholdingsDataset,
       description:
         'Natural persons whose effective ownership (shares multiplied along every ownership path, summed over ' +
         'paths; a path does not revisit an entity) is at least the threshold',
@@ -327,6 +335,7 @@ builder.node(EntityRef, {
     }),
     controlChain: t.field({
       type: [ControlStepRef],
+      requiresDataset: shareholdingsDataset,
       description:
         'From this entity up: each step’s controller is the largest holder, holding at least minShare and ' +
         'more than the next holder; ends at a person, a non-entity holder, no controller, a cycle or maxDepth',
@@ -343,6 +352,7 @@ builder.node(EntityRef, {
     }),
     relatedEntities: t.field({
       type: [RelatedEntityRef],
+      requiresDataset: shareholdingsDataset,
       description: 'Entities within `depth` shareholding edges, either direction, nearest first',
       access: { dataset: shareholdingsDataset, field: 'relatedEntities' },
       args: {
@@ -381,6 +391,7 @@ ShareholdingRef.implement({
     id: t.exposeID('id'),
     entity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       description: 'The entity whose shares are held',
       access: { field: 'entityId' },
@@ -391,6 +402,7 @@ ShareholdingRef.implement({
     shareholderIdNumber: t.exposeString('shareholderIdNumber', { nullable: true }),
     shareholderPerson: t.field({
       type: PersonRef,
+      requiresDataset: personsDataset,
       nullable: true,
       access: { field: 'shareholderPersonId' },
       resolve: (s, _args, ctx) =>
@@ -398,6 +410,7 @@ ShareholdingRef.implement({
     }),
     shareholderEntity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       access: { field: 'shareholderEntityId' },
       resolve: (s, _args, ctx) =>
@@ -424,6 +437,7 @@ QualificationRef.implement({
     id: t.exposeID('id'),
     entity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       access: { field: 'entityId' },
       resolve: (q, _args, ctx) => entityById(ctx).load(Number(q.entityId)),
@@ -454,6 +468,7 @@ OnlineShopRef.implement({
     operatorName: t.exposeString('operatorName'),
     operatorEntity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       access: { field: 'operatorEntityId' },
       resolve: (o, _args, ctx) =>
@@ -461,6 +476,7 @@ OnlineShopRef.implement({
     }),
     operatorPerson: t.field({
       type: PersonRef,
+      requiresDataset: personsDataset,
       nullable: true,
       access: { field: 'operatorPersonId' },
       resolve: (o, _args, ctx) =>
@@ -491,6 +507,7 @@ BeneficialOwnerRef.implement({
   fields: (t) => ({
     person: t.field({
       type: PersonRef,
+      requiresDataset: personsDataset,
       nullable: true,
       description: 'The person in the population registry (null when not found or out of scope)',
       access: ownership,
@@ -518,6 +535,7 @@ ControlStepRef.implement({
     }),
     entity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       description: 'The controlled entity',
       access: ownership,
@@ -531,6 +549,7 @@ ControlStepRef.implement({
     controllerName: t.exposeString('controllerName', { access: ownership }),
     controllerEntity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       access: ownership,
       resolve: (s, _args, ctx) =>
@@ -538,6 +557,7 @@ ControlStepRef.implement({
     }),
     controllerPerson: t.field({
       type: PersonRef,
+      requiresDataset: personsDataset,
       nullable: true,
       access: ownership,
       resolve: (s, _args, ctx) =>
@@ -566,6 +586,7 @@ RelatedEntityRef.implement({
   fields: (t) => ({
     entity: t.field({
       type: EntityRef,
+      requiresDataset: entitiesDataset,
       nullable: true,
       access: related,
       resolve: (r, _args, ctx) => entityById(ctx).load(Number(r.entityId)),
@@ -578,18 +599,21 @@ RelatedEntityRef.implement({
 builder.objectFields(PersonRef, (t) => ({
   representedEntities: t.field({
     type: [EntityRef],
+    requiresDataset: entitiesDataset,
     description: 'Entities this person is the legal representative (or operator) of, in scope',
     access: { dataset: entitiesDataset, field: 'legalRepPersonId' },
     resolve: (p, _args, ctx) => entitiesRepresentedBy(ctx).load(Number(p.id)),
   }),
   investments: t.field({
     type: [ShareholdingRef],
+    requiresDataset: shareholdingsDataset,
     description: 'This person’s current shareholdings in entities, in scope',
     access: { dataset: shareholdingsDataset, field: 'shareholderPersonId' },
     resolve: (p, _args, ctx) => holdingsOfPerson(ctx).load(Number(p.id)),
   }),
   onlineShops: t.field({
     type: [OnlineShopRef],
+    requiresDataset: onlineShopsDataset,
     description: 'Online shops this person operates, in scope',
     access: { dataset: onlineShopsDataset, field: 'operatorPersonId' },
     resolve: (p, _args, ctx) => shopsOfPerson(ctx).load(Number(p.id)),

@@ -94,17 +94,20 @@ builder.node(PersonRef, {
     household: t.field({
       type: HouseholdRef,
       access: { field: 'householdId' },
+      requiresDataset: householdsDataset,
       resolve: (p, _args, ctx) => (p.householdId ? householdById(ctx).load(Number(p.householdId)) : null),
     }),
     residences: t.field({
       type: [ResidenceRef],
       access: 'link',
+      requiresDataset: residencesDataset,
       description: 'Residence history, oldest first',
       resolve: (p, _args, ctx) => residencesByPerson(ctx).load(Number(p.id)),
     }),
     events: t.field({
       type: [VitalEventRef],
       access: 'link',
+      requiresDataset: vitalEventsDataset,
       resolve: (p, _args, ctx) => eventsByPerson(ctx).load(Number(p.id)),
     }),
     version: t.exposeInt('version'),
@@ -125,6 +128,7 @@ HouseholdRef.implement({
     head: t.field({
       type: PersonRef,
       access: { field: 'headPersonId' },
+      requiresDataset: personsDataset,
       resolve: (h, _args, ctx) => (h.headPersonId ? personById(ctx).load(Number(h.headPersonId)) : null),
     }),
     divisionCode: t.exposeString('divisionCode'),
@@ -137,6 +141,7 @@ HouseholdRef.implement({
     members: t.field({
       type: [HouseholdMemberRef],
       access: 'link',
+      requiresDataset: householdMembersDataset,
       description: 'Current members',
       resolve: (h, _args, ctx) => membersByHousehold(ctx).load(Number(h.id)),
     }),
@@ -158,6 +163,7 @@ HouseholdMemberRef.implement({
     person: t.field({
       type: PersonRef,
       access: { field: 'personId' },
+      requiresDataset: personsDataset,
       resolve: (m, _args, ctx) => personById(ctx).load(Number(m.personId)),
     }),
   }),
