@@ -8,6 +8,7 @@ import {
   residencesDataset,
   vitalEventsDataset,
 } from '../schema/population.ts';
+import { addDepartment, addGrant, createKey } from '../src/access/admin.ts';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { buildSchema } from '../src/gateway/schema.ts';
 import type { Gateway } from '../src/gateway/server.ts';
@@ -21,6 +22,7 @@ import {
   seedAccessFixtures,
   seedExtraDepartments,
 } from './access-fixtures.ts';
+import { hold, registerEntity } from './legal-entity-fixtures.ts';
 
 /**
  * The policy matrix: every classified field of Person, Household, HouseholdMember, Residence and
@@ -784,6 +786,66 @@ describe('side channels', () => {
       headers.province,
     );
     expect(r.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_DATASET');
+  });
+});
+
+describe('navigation between datasets', () => {
+  it('a link into a dataset without a grant is refused, revealing neither rows nor their number', async () => {
+    // A national department with the legal-entity datasets at 'restricted' and nothing of the population.
+    await addDepartment(db, {
+      code: 'TEST-ENTITIES',
+      name: '测试部门（仅法人库）',
+      kind: 'statistics',
+      level: 'national',
+    });
+    for (const dataset of ['legal_entity.entities', 'legal_entity.shareholdings'])
+      await addGrant(db, { department: 'TEST-ENTITIES', dataset, level: 'restricted', grantedBy: 'test' });
+    const { key } = await createKey(db, { department: 'TEST-ENTITIES', application: 'matrix' });
+    const a = seeded.persons.A!;
+    const firm = await registerEntity(db, {
+      name: '北京市导航测试有限公司',
+      divisionCode: '110105',
+      registrationAuthority: '北京市朝阳区市场监督管理局',
+      legalRep: { personId: a.id },
+    });
+    await hold(db, firm, { id: a.id, kind: 'person' }, 100);
+    const q = `query($u: String!) { entity(uscc: $u) { name legalRepresentative { __typename }
+      shareholders { percentage shareholderPerson { __typename } } } }`;
+
+    const r = await gql(gateway, q, { u: firm.uscc }, asKey(key));
+    expect(r.data!.entity.name).toBe('北京市导航测试有限公司');
+    expect(r.data!.entity.legalRepresentative).toBeNull();
+    expect(r.data!.entity.shareholders).toEqual([{ percentage: 100, shareholderPerson: null }]);
+    const refused = (r.errors ?? []).map((e) => [
+      e.path?.join('.'),
+      e.extensions?.code,
+      e.extensions?.dataset,
+    ]);
+    expect(refused).toEqual([
+      ['entity.legalRepresentative', 'FORBIDDEN_DATASET', 'population.persons'],
+      ['entity.shareholders.0.shareholderPerson', 'FORBIDDEN_DATASET', 'population.persons'],
+    ]);
+    expect(r.errors![0]!.message).toContain('Entity.legalRepresentative');
+
+    // With a grant on persons the same links are followed.
+    const mps = await gql(gateway, q, { u: firm.uscc }, headers.mpsNoPurpose);
+    expect(mps.errors).toBeUndefined();
+    expect(mps.data!.entity.legalRepresentative).toEqual({ __typename: 'Person' });
+  });
+
+  it("a person's residences, events and household are refused without their datasets, whatever the list length", async () => {
+    const q = `query($d: String!) { persons(divisionCode: $d, first: 10) { edges { node {
+      gender residences { __typename } events { __typename } household { __typename } } } } }`;
+    const r = await gql(gateway, q, { d: '440106' }, headers.province);
+    const nodes = r.data!.persons.edges.map((e: { node: unknown }) => e.node);
+    expect(nodes.length).toBe(3);
+    for (const node of nodes) expect(node).toMatchObject({ residences: null, events: null, household: null });
+    const codes = new Set((r.errors ?? []).map((e) => `${e.path!.at(-1)} ${e.extensions!.code}`));
+    expect([...codes].sort()).toEqual([
+      'events FORBIDDEN_DATASET',
+      'household FORBIDDEN_DATASET',
+      'residences FORBIDDEN_DATASET',
+    ]);
   });
 });
 
