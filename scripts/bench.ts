@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--persons N] [--entities N] [--quick] [--only suite,suite]
- * Suites: generator, population, access, legal-entity (generates --entities entities), quality.
+ * Suites: generator, population, access, spatial (generates the thematic layers), legal-entity (generates
+ * --entities entities), quality.
  * Builds a fresh benchmark database (embedded in memory, or a `govbase_bench` database beside
  * DATABASE_URL's, named by GOVBASE_BENCH_DB), generates the population, runs each suite, and prints figures as ratios against
  * baselines measured in the same run. Writes reports/bench-<time>.md.
@@ -18,6 +19,7 @@ import { type Comparison, report } from './bench/harness.ts';
 import { benchLegalEntity } from './bench/legal-entity.ts';
 import { benchPopulationReads } from './bench/population.ts';
 import { benchQuality } from './bench/quality.ts';
+import { benchSpatial } from './bench/spatial.ts';
 
 const { values } = parseArgs({
   options: {
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
     post,
   };
   if (wanted('population') || wanted('access')) comparisons.push(...(await benchPopulationReads(ctx)));
+  if (wanted('spatial')) comparisons.push(...(await benchSpatial(ctx, benchConfig)));
   if (wanted('legal-entity')) comparisons.push(...(await benchLegalEntity(ctx, entities)));
   // After legal-entity, so the passes cover the entities when that suite generated them.
   if (wanted('quality')) comparisons.push(...(await benchQuality(ctx)));
