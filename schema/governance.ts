@@ -81,7 +81,7 @@ export const auditLog = pgTable(
     rowCounts: jsonb('row_counts').notNull(),
     subjects: text('subjects').array().notNull(),
     outcome: text('outcome').notNull(),
-    /** Root-field arguments of a subscription, recorded when it is set up; null on every other record. */
+    /** Subscriptions only: the root field's arguments at set-up; { subscription, event } on each delivered event. */
     arguments: jsonb('arguments'),
     prevHash: text('prev_hash').notNull(),
     hash: text('hash').notNull(),
@@ -175,7 +175,7 @@ export const auditLogDataset = dataset(
     documentHash: f.closed('SM3 of the query document'),
     fields: f.closed('Field decisions'),
     rowCounts: f.closed('Rows returned per type'),
-    arguments: f.closed('Arguments of a subscription'),
+    arguments: f.closed('Subscription arguments (set-up) or subscription seq and event number'),
     subjects: f.closed('Keys of the persons whose sensitive data was read'),
     outcome: f.closed('ok or error'),
     prevHash: f.closed('Hash of the previous record'),

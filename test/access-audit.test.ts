@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog, chainHash, verifyAuditChain } from '../src/access/audit.ts';
+import { AnchorWriter, readCheckpoints } from '../src/access/audit-anchor.ts';
 import { runAuditVerify } from '../src/access/audit-verify-cli.ts';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { sm3Hex } from '../src/access/sm3.ts';
@@ -243,8 +247,9 @@ describe('npm run audit:verify', () => {
       out: (l: string) => lines.push(l),
       progress: (n: number, t: number) => progress.push(`${n}/${t}`),
     };
-    expect(await runAuditVerify(db, io, 3)).toBe(0);
-    expect(lines).toEqual([`OK: ${total} records`]);
+    expect(await runAuditVerify(db, io, { pageSize: 3 })).toBe(0);
+    const [head] = await auditRows(db, total - 1);
+    expect(lines).toEqual([`OK: ${total} records`, `HEAD seq=${total} hash=${head!.hash}`]);
     expect(progress[0]).toBe(`0/${total}`);
     expect(progress.at(-1)).toBe(`${total}/${total}`);
 
@@ -280,14 +285,25 @@ describe('npm run audit:verify', () => {
     await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.exec(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
     await admin.close();
-    const run = () => {
+    const anchorFile = join(mkdtempSync(join(tmpdir(), 'govbase-anchor-')), 'audit-anchors.jsonl');
+    const run = (...args: string[]) => {
       const { GOVBASE_DATA_DIR: _dir, ...env } = process.env;
-      return spawnSync('npx', ['tsx', 'scripts/audit-verify.ts'], {
+      return spawnSync('npx', ['tsx', 'scripts/audit-verify.ts', ...args], {
         cwd: new URL('..', import.meta.url).pathname,
-        env: { ...env, DATABASE_URL: named(name) },
+        env: { ...env, DATABASE_URL: named(name), GOVBASE_AUDIT_ANCHOR_FILE: anchorFile },
         encoding: 'utf8',
         timeout: 120_000,
       });
+    };
+    const dbaExec = async (sql: string) => {
+      const dba = await openDatabase({ url: named(name), poolSize: 1 });
+      try {
+        await dba.exec(
+          `ALTER TABLE audit_log DISABLE TRIGGER USER; ${sql}; ALTER TABLE audit_log ENABLE TRIGGER USER;`,
+        );
+      } finally {
+        await dba.close();
+      }
     };
     try {
       const conn = await openDatabase({ url: named(name), poolSize: 2 });
@@ -313,20 +329,25 @@ describe('npm run audit:verify', () => {
         await conn.close();
       }
       const ok = run();
-      expect(ok.stdout.trim(), ok.stderr).toBe('OK: 7 records');
+      const okLines = ok.stdout.trim().split('\n');
+      expect(okLines[0], ok.stderr).toBe('OK: 7 records');
+      expect(okLines[1]).toMatch(/^HEAD seq=7 hash=[0-9a-f]{64}$/);
+      expect(okLines[2]).toBe(`CHECKPOINT seq=7 appended to ${anchorFile}`);
       expect(ok.status).toBe(0);
       expect(ok.stderr).toContain('7/7 records');
 
-      const dba = await openDatabase({ url: named(name), poolSize: 1 });
-      try {
-        await dba.exec(
-          `ALTER TABLE audit_log DISABLE TRIGGER USER;
-           DELETE FROM audit_log WHERE seq = 4;
-           ALTER TABLE audit_log ENABLE TRIGGER USER;`,
-        );
-      } finally {
-        await dba.close();
-      }
+      // The last two records cut off: the chain that is left still verifies, the checkpoint does not hold.
+      await dbaExec('DELETE FROM audit_log WHERE seq > 5');
+      const cut = run('--anchor');
+      const cutLines = cut.stdout.trim().split('\n');
+      expect(cutLines[0], cut.stderr).toBe('OK: 5 records');
+      expect(cutLines[2]).toMatch(
+        /^TRUNCATED: the chain ends at seq=5 but a checkpoint of .* recorded seq=7: records 6\.\.7/,
+      );
+      expect(cutLines).toHaveLength(3); // no new checkpoint of a truncated chain
+      expect(cut.status).toBe(1);
+
+      await dbaExec('DELETE FROM audit_log WHERE seq = 4');
       const bad = run();
       expect(bad.stdout.trim(), bad.stderr).toBe(
         'TAMPERED: first bad record seq=4: record 4 is missing (next is 5)',
@@ -336,6 +357,154 @@ describe('npm run audit:verify', () => {
       const cleanup = await openDatabase({ url: named('postgres'), poolSize: 1 });
       await cleanup.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => cleanup.close());
     }
+  });
+});
+
+describe('anchors: a cut at the end of the chain', () => {
+  const io = () => {
+    const lines: string[] = [];
+    return { lines, out: (l: string) => lines.push(l), progress: () => undefined };
+  };
+  const tempFile = () => join(mkdtempSync(join(tmpdir(), 'govbase-anchor-')), 'anchors.jsonl');
+
+  /** Runs `work` on a copy of the chain that a DBA has tampered with (triggers off), then rolls it back. */
+  async function onTampered(tamper: string, work: (tx: Queryable) => Promise<void>) {
+    const rollback = new Error('rollback');
+    await db
+      .transaction(async (tx) => {
+        await tx.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
+        await tx.query(tamper);
+        await tx.query('ALTER TABLE audit_log ENABLE TRIGGER USER');
+        await work(tx);
+        throw rollback;
+      })
+      .catch((error) => {
+        if (error !== rollback) throw error;
+      });
+  }
+
+  it('deleting the last records after a checkpoint is named by audit:verify --anchor', async () => {
+    const file = tempFile();
+    const total = await lastSeq();
+    const first = io();
+    expect(await runAuditVerify(db, first, { anchorFile: file, compare: true })).toBe(0);
+    expect(first.lines.slice(2)).toEqual([
+      `ANCHORED: no checkpoints in ${file} yet`,
+      `CHECKPOINT seq=${total} appended to ${file}`,
+    ]);
+
+    await onTampered(`DELETE FROM audit_log WHERE seq > ${total - 3}`, async (tx) => {
+      // Without the anchor the shortened chain looks whole: that is the gap the checkpoint closes.
+      const blind = io();
+      expect(await runAuditVerify(tx, blind, { anchorFile: file, record: false })).toBe(0);
+      expect(blind.lines[0]).toBe(`OK: ${total - 3} records`);
+      const anchored = io();
+      expect(await runAuditVerify(tx, anchored, { anchorFile: file, compare: true })).toBe(1);
+      expect(anchored.lines[0]).toBe(`OK: ${total - 3} records`);
+      expect(anchored.lines[2]).toMatch(
+        new RegExp(
+          `^TRUNCATED: the chain ends at seq=${total - 3} but a checkpoint of .* \\(audit:verify\\) recorded ` +
+            `seq=${total}: records ${total - 2}\\.\\.${total} at least were removed from its end$`,
+        ),
+      );
+      expect(anchored.lines).toHaveLength(3);
+    });
+    // Untouched, the chain holds against its checkpoint.
+    const after = io();
+    expect(await runAuditVerify(db, after, { anchorFile: file, compare: true, record: false })).toBe(0);
+    expect(after.lines[2]).toMatch(new RegExp(`^ANCHORED: 1 checkpoints hold \\(latest seq=${total} of `));
+  });
+
+  it('a chain rebuilt from before a checkpoint (last record replaced, hashes recomputed) is named', async () => {
+    const file = tempFile();
+    const total = await lastSeq();
+    expect(await runAuditVerify(db, io(), { anchorFile: file })).toBe(0);
+    const [last] = await db.query<Row & { at: string }>(
+      `SELECT *, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at FROM audit_log WHERE seq = $1`,
+      [total],
+    );
+    const forged = chainHash(last!.prev_hash, {
+      seq: total,
+      at: last!.at,
+      principal: 'public',
+      departmentCode: null,
+      purpose: null,
+      channel: 'graphql',
+      operation: 'Innocent',
+      documentHash: null,
+      fields: {},
+      rowCounts: {},
+      subjects: [],
+      outcome: 'ok',
+    });
+    await onTampered(
+      `UPDATE audit_log SET principal = 'public', department_code = NULL, purpose = NULL, channel = 'graphql',
+         operation = 'Innocent', document_hash = NULL, fields = '{}', row_counts = '{}', subjects = '{}',
+         outcome = 'ok', arguments = NULL, hash = '${forged}' WHERE seq = ${total}`,
+      async (tx) => {
+        expect((await verifyAuditChain(tx)).ok).toBe(true); // a consistent chain…
+        const out = io();
+        expect(await runAuditVerify(tx, out, { anchorFile: file, compare: true })).toBe(1);
+        expect(out.lines[2]).toMatch(
+          new RegExp(
+            `^REWRITTEN: record ${total} does not match the checkpoint of .*: the chain was rebuilt$`,
+          ),
+        );
+      },
+    );
+  });
+
+  it("the gateway's writer appends checkpoints; with a key, an altered checkpoint is refused", async () => {
+    const file = tempFile();
+    const key = Buffer.from('0123456789abcdef0123456789abcdef', 'hex');
+    const log = new AuditLog(db, { anchor: { file, intervalMs: 0, key } });
+    for (let i = 0; i < 3; i++) {
+      await log.append({
+        principal: 'system:test',
+        departmentCode: null,
+        purpose: null,
+        channel: 'script',
+        operation: `anchored${i}`,
+        documentHash: null,
+        fields: {},
+        rowCounts: {},
+        subjects: [],
+        outcome: 'ok',
+      });
+    }
+    await log.anchor!.flush();
+    const total = await lastSeq();
+    const { checkpoints, bad } = await readCheckpoints(file, key);
+    expect(bad).toEqual([]);
+    expect(checkpoints.at(-1)).toMatchObject({ seq: total, source: `gateway:${process.pid}` });
+    expect(checkpoints.at(-1)!.mac).toMatch(/^[0-9a-f]{64}$/);
+    const ok = io();
+    expect(
+      await runAuditVerify(db, ok, { anchorFile: file, anchorKey: key, compare: true, record: false }),
+    ).toBe(0);
+
+    // Someone lowers the checkpoint to hide a later cut: without the key the MAC cannot follow.
+    const text = readFileSync(file, 'utf8').trim().split('\n');
+    const lastLine = JSON.parse(text.at(-1)!) as { seq: number };
+    text[text.length - 1] = JSON.stringify({ ...lastLine, seq: lastLine.seq - 1 });
+    writeFileSync(file, `${text.join('\n')}\n`);
+    const forged = io();
+    expect(await runAuditVerify(db, forged, { anchorFile: file, anchorKey: key, compare: true })).toBe(1);
+    expect(forged.lines).toContain(
+      `ANCHOR FILE: line ${text.length} of ${file}: its MAC does not verify (forged or altered)`,
+    );
+    expect(forged.lines.some((l) => l.startsWith('CHECKPOINT'))).toBe(false);
+  });
+
+  it('a checkpoint writer never checkpoints an older head than it already wrote', async () => {
+    const file = tempFile();
+    const writer = new AnchorWriter(file, 0);
+    writer.note({ seq: 5, hash: 'a'.repeat(64) });
+    await writer.flush();
+    writer.note({ seq: 4, hash: 'b'.repeat(64) });
+    await writer.flush();
+    const { checkpoints } = await readCheckpoints(file);
+    expect(checkpoints.map((c) => c.seq)).toEqual([5]);
   });
 });
 

@@ -68,7 +68,7 @@ describe('features: spatial predicates equal the same predicate in SQL', () => {
     const anon = await gql(gateway, '{ layers { id classification propertySchema { name type } } }');
     const dept = await gql(gateway, '{ layers { id } }', {}, MPS);
     expect(anon.data!.layers.map((l: { id: string }) => l.id)).not.toContain('infrastructure');
-    expect(dept.data!.layers).toHaveLength(7);
+    expect(dept.data!.layers).toHaveLength(8);
   });
 
   it('bbox, intersects, within, contains, dwithin, nearest', async () => {

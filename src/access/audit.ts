@@ -1,4 +1,6 @@
 import type { Database, Queryable } from '../db/index.ts';
+import { AnchorWriter } from './audit-anchor.ts';
+import { auditSettings } from './audit-settings.ts';
 import { canonicalJson, sm3Hex } from './sm3.ts';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -81,8 +83,28 @@ export interface AuditLogOptions {
   maxBatch?: number;
   /** `synchronous_commit` of the audit transaction (SET LOCAL), whatever the server default. @default 'on' */
   synchronousCommit?: AuditSynchronousCommit;
-  /** Called after every committed batch with the new chain head (anchor checkpoints). */
+  /** Called after every committed batch with the new chain head. */
   onCommit?: (head: ChainHead) => void;
+  /** Append checkpoints of the committed head to this file, at most every intervalMs (audit-anchor.ts). */
+  anchor?: { file: string; intervalMs: number; key?: Buffer | undefined };
+}
+
+/** The options a gateway runs with: GOVBASE_AUDIT_* (src/access/audit-settings.ts). */
+export function auditLogOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): AuditLogOptions {
+  const settings = auditSettings(env);
+  return {
+    lingerMs: settings.lingerMs,
+    synchronousCommit: settings.synchronousCommit,
+    ...(settings.anchorFile
+      ? {
+          anchor: {
+            file: settings.anchorFile,
+            intervalMs: settings.anchorIntervalMs,
+            key: settings.anchorKey,
+          },
+        }
+      : {}),
+  };
 }
 
 /** The last record of the chain: what the next record links to. */
@@ -186,9 +208,12 @@ export class AuditLog {
   /** Batches committed, head re-reads forced by another writer, and records written (for tests and benches). */
   readonly stats = { batches: 0, records: 0, headMoved: 0, largestBatch: 0 };
 
+  /** Checkpoints of the head, when an anchor file is configured. */
+  readonly anchor: AnchorWriter | null;
+
   constructor(
     private readonly db: Database,
-    private readonly options: AuditLogOptions = {},
+    private readonly options: AuditLogOptions = auditLogOptionsFromEnv(),
   ) {
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatch = options.maxBatch ?? 500;
@@ -196,6 +221,8 @@ export class AuditLog {
     if (!['on', 'local', 'remote_write', 'remote_apply'].includes(this.synchronousCommit)) {
       throw new Error(`audit synchronousCommit must be on, local, remote_write or remote_apply`);
     }
+    const anchor = options.anchor;
+    this.anchor = anchor ? new AnchorWriter(anchor.file, anchor.intervalMs, anchor.key) : null;
   }
 
   /** @deprecated kept for callers that read the batch count; use stats.batches. */
@@ -271,6 +298,7 @@ export class AuditLog {
           this.stats.records += batch.length;
           this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
           for (const [i, p] of batch.entries()) p.resolve(first + i);
+          this.anchor?.note(head);
           this.options.onCommit?.(head);
         } catch (error) {
           this.head = null;

@@ -12,6 +12,8 @@ import '../registries/legal-entity/queries.ts';
 import '../registries/legal-entity/feed.ts';
 import '../registries/population/access-report.ts';
 import '../quality/graphql.ts';
+import '../tags/graphql.ts';
+import '../subjects/index.ts';
 import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 

@@ -6,6 +6,7 @@ import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../gateway/pagination.ts';
+import { TagFilter, tagConditions } from '../../tags/filter.ts';
 import { type DivisionRow, requireDivision } from '../spatial/division-directory.ts';
 import { ENTITY_COLUMNS, type EntityRow, entityByUscc, entityScope, subtreeEnd } from './entity-store.ts';
 import {
@@ -144,6 +145,7 @@ builder.queryField('entities', (t) =>
       args: {
         divisionCode: t.arg.string({ description: 'Registered division subtree' }),
         filter: t.arg({ type: EntityFilter }),
+        tags: t.arg({ type: TagFilter, description: 'By current tags (any / all / none)' }),
       },
       requiresDataset: entitiesDataset,
       filters: {
@@ -160,7 +162,11 @@ builder.queryField('entities', (t) =>
       resolve: async (_root, args, ctx) => {
         const first = pageSize(args, ctx.config.maxPageSize);
         const afterId = args.after ? decodeCursor(args.after, 'after', 'e') : 0;
-        const conditions: SQL[] = [entityScope(ctx.access.principal.scope), ...filterConditions(args.filter)];
+        const conditions: SQL[] = [
+          entityScope(ctx.access.principal.scope),
+          ...filterConditions(args.filter),
+          ...tagConditions(ctx.access, 'entity', args.tags, 'e'),
+        ];
         if (args.divisionCode) {
           const division = await requireDivisionInScope(ctx, args.divisionCode, 'divisionCode');
           conditions.push(sql`e.division_code BETWEEN ${division.prefix} AND ${subtreeEnd(division.prefix)}`);

@@ -5,6 +5,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../gateway/pagination.ts';
+import { TagFilter, tagConditions } from '../../tags/filter.ts';
 import { requireDivision } from '../spatial/division-directory.ts';
 import { householdByNumber } from './household-store.ts';
 import {
@@ -75,6 +76,7 @@ builder.queryField('persons', (t) =>
         divisionCode: t.arg.string({ required: true }),
         by: t.arg({ type: DivisionRole, defaultValue: 'residence' }),
         filter: t.arg({ type: PersonFilter }),
+        tags: t.arg({ type: TagFilter, description: 'By current tags (any / all / none)' }),
       },
       requiresDataset: personsDataset,
       filters: {
@@ -117,6 +119,7 @@ builder.queryField('persons', (t) =>
         if (f?.ageMax !== null && f?.ageMax !== undefined) {
           conditions.push(sql`p.birth_date > ${birthDateForAge(f.ageMax + 1, day)}::date`);
         }
+        conditions.push(...tagConditions(ctx.access, 'person', args.tags, 'p'));
         const where = sql.join(conditions, sql` AND `);
         const page = await rows<PersonRow>(
           ctx.db,

@@ -136,6 +136,25 @@ export const LAYERS: readonly LayerDefinition[] = [
       cloud_cover: { type: 'number', title: 'Cloud cover (%)' },
     },
   },
+  {
+    // Point facilities of the infrastructure theme: what the elderly-care subject (src/subjects) finds nearest.
+    id: 'care-facilities',
+    theme: 'infrastructure',
+    name: '养老服务设施 Elderly care facilities',
+    ownerDept: 'MCA',
+    geometryType: 'Point',
+    updateFrequency: 'quarterly',
+    classification: 'public',
+    properties: {
+      kind: {
+        type: 'string',
+        title: 'Kind',
+        values: ['nursing_home', 'day_care_centre', 'community_service_station'],
+      },
+      beds: { type: 'integer', title: 'Beds' },
+      name: { type: 'string', title: 'Name' },
+    },
+  },
 ];
 
 export function layerById(id: string): LayerDefinition | undefined {

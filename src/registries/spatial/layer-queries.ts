@@ -6,6 +6,7 @@ import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../gateway/pagination.ts';
+import { TagFilter, tagConditions } from '../../tags/filter.ts';
 import { type DivisionRow, divisionByCode } from './division-directory.ts';
 import { DivisionRef } from './division-types.ts';
 import { geography, invalidGeometry, requireGeometry } from './geometry-input.ts';
@@ -159,6 +160,7 @@ builder.queryField('features', (t) =>
         type: NearestInput,
         description: 'The k features nearest the point (geodesic), nearest first',
       }),
+      tags: t.arg({ type: TagFilter, description: 'By current tags (any / all / none)' }),
     },
     requiresDataset: featuresDataset,
     resolve: async (_root, args, ctx) => {
@@ -173,6 +175,7 @@ builder.queryField('features', (t) =>
           ? sql`f.layer_id = ${args.layerId}`
           : sql`f.layer_id = ANY(${sql.param(visible)}::text[])`,
       ];
+      conditions.push(...tagConditions(ctx.access, 'feature', args.tags, 'f'));
       if (args.bbox) {
         const [x1, y1, x2, y2] = args.bbox;
         if (args.bbox.length !== 4 || x1! > x2! || y1! > y2!) {
