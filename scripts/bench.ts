@@ -85,7 +85,10 @@ async function main(): Promise<void> {
     quick: values.quick,
     post,
   };
-  if (wanted('population') || wanted('access')) comparisons.push(...(await benchPopulationReads(ctx)));
+  if (wanted('population') || wanted('access'))
+    comparisons.push(
+      ...(await benchPopulationReads(ctx, { population: wanted('population'), access: wanted('access') })),
+    );
   if (wanted('spatial')) comparisons.push(...(await benchSpatial(ctx, benchConfig)));
   if (wanted('legal-entity')) comparisons.push(...(await benchLegalEntity(ctx, entities)));
   // After legal-entity, so the passes cover the entities when that suite generated them.

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { DEMO_PRINCIPALS } from '../../src/access/demo.ts';
+import { loadConfig } from '../../src/config.ts';
 import { rows } from '../../src/db/index.ts';
+import { createGateway, type Gateway } from '../../src/gateway/server.ts';
 import type { BenchContext } from './context.ts';
-import { type Comparison, compare, timeEach } from './harness.ts';
+import { type Comparison, compare, type Measurement, timeEach } from './harness.ts';
 
 const PERSON_BY_ID = `query($id: String!) { person(idNumber: $id) {
   name idNumber gender birthDate residenceDivisionCode residenceAddress phone } }`;
@@ -12,15 +14,33 @@ const RAW_PERSON_BY_ID = `SELECT name, id_number, gender, birth_date, residence_
 const PERSONS_BY_DIVISION = `query($code: String!) { persons(divisionCode: $code, first: 100) {
   edges { node { name idNumber birthDate gender } } } }`;
 
-/** person-by-ID and persons-by-division through the gateway against the same reads in raw SQL. */
-export async function benchPopulationReads(ctx: BenchContext): Promise<Comparison[]> {
-  const { db, gateway, post } = ctx;
-  const ids = (
+/** Sample ID numbers (TABLESAMPLE: no full scan of a large table). */
+async function sampleIds(ctx: BenchContext): Promise<string[]> {
+  return (
     await rows<{ idNumber: string }>(
-      db,
+      ctx.db,
       sql`SELECT id_number AS "idNumber" FROM persons TABLESAMPLE SYSTEM (5) LIMIT 2000`,
     )
   ).map((r) => r.idNumber);
+}
+
+/**
+ * `--only population` / `--only access` pick the reads or the access suite; both run without --only.
+ */
+export async function benchPopulationReads(
+  ctx: BenchContext,
+  suites: { population: boolean; access: boolean } = { population: true, access: true },
+): Promise<Comparison[]> {
+  return [
+    ...(suites.population ? await benchReads(ctx) : []),
+    ...(suites.access ? await benchAccess(ctx) : []),
+  ];
+}
+
+/** person-by-ID and persons-by-division through the gateway against the same reads in raw SQL. */
+async function benchReads(ctx: BenchContext): Promise<Comparison[]> {
+  const { db, gateway, post } = ctx;
+  const ids = await sampleIds(ctx);
   const counties = (
     await rows<{ code: string }>(
       db,
@@ -59,18 +79,164 @@ export async function benchPopulationReads(ctx: BenchContext): Promise<Compariso
       }),
   );
 
-  const accessCost = await compare(
+  return [byId, byDivision];
+}
+
+/** `count` operations by `clients` concurrent callers, each waiting for its previous answer. */
+async function timeConcurrent(
+  name: string,
+  count: number,
+  clients: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<Measurement> {
+  const run = async (total: number, times: number[] | null) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        while (next < total) {
+          const i = next++;
+          const t0 = performance.now();
+          await op(i);
+          times?.push(performance.now() - t0);
+        }
+      }),
+    );
+  };
+  await run(clients * 5, null);
+  const times: number[] = [];
+  const start = performance.now();
+  await run(count, times);
+  const seconds = (performance.now() - start) / 1000;
+  times.sort((a, b) => a - b);
+  return {
+    name,
+    count,
+    seconds,
+    perSecond: count / seconds,
+    medianMs: times[Math.floor(times.length / 2)],
+    p95Ms: times[Math.min(times.length - 1, Math.floor(times.length * 0.95))],
+  };
+}
+
+/** A gateway built with some GOVBASE_AUDIT_* variables set (the audit writer reads them when created). */
+function gatewayWith(ctx: BenchContext, env: Record<string, string>, options: { audit?: boolean } = {}) {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return createGateway({ db: ctx.db, config: { ...loadConfig(), mode: 'production' }, ...options });
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+const AUDIT_PROBE = 'bench_audit_probe';
+
+/**
+ * The access suite: what the access layer and the audit cost a by-ID lookup.
+ *
+ * - one client, one request at a time: the audit is one durable COMMIT (one WAL flush) per request, which
+ *   no batching can share; then the access layer alone (audit off);
+ * - where a sequential request's time goes: an audit-sized INSERT + COMMIT with the WAL flushed
+ *   (synchronous_commit on, what the audit does) against the same without waiting for the flush;
+ * - 8 concurrent clients: records that arrive while a batch is being written share its COMMIT (group commit).
+ */
+async function benchAccess(ctx: BenchContext): Promise<Comparison[]> {
+  const { db, gateway, post } = ctx;
+  const ids = await sampleIds(ctx);
+  const key = DEMO_PRINCIPALS.nationalPublicSecurity.key;
+  const headers = { authorization: `Bearer ${key}`, 'x-purpose': 'criminal_investigation' };
+  const n = Math.min(ids.length, ctx.quick ? 300 : 1500);
+  const byId = (g: Gateway, h: Record<string, string>) => (i: number) =>
+    post(g, PERSON_BY_ID, { id: ids[i % ids.length] }, h);
+  const accessOnly = gatewayWith(ctx, {}, { audit: false });
+
+  const sequential = await compare(
+    'access',
+    3,
+    () => timeEach('person(idNumber): access + audit on, 1 client', n, byId(gateway, headers)),
+    () => timeEach('person(idNumber): access + audit off', n, byId(ctx.gatewayOpen, {})),
+    'aim < 1.20',
+  );
+  const accessLayer = await compare(
+    'access',
+    3,
+    () => timeEach('person(idNumber): access on, audit off', n, byId(accessOnly, headers)),
+    () => timeEach('person(idNumber): access + audit off', n, byId(ctx.gatewayOpen, {})),
+    'the access layer alone',
+  );
+
+  // Where the audit's time goes: the same INSERT + COMMIT with and without waiting for the WAL flush.
+  await db.exec(
+    `DROP TABLE IF EXISTS ${AUDIT_PROBE}; CREATE TABLE ${AUDIT_PROBE} (LIKE audit_log INCLUDING ALL)`,
+  );
+  let probeSeq = 0;
+  const probe = (commit: 'on' | 'off') => () =>
+    db.transaction(async (tx) => {
+      probeSeq++;
+      await tx.query(`SELECT set_config('synchronous_commit', $1, true)`, [commit]);
+      await tx.query(
+        `INSERT INTO ${AUDIT_PROBE} (seq, at, principal, department_code, purpose, channel, operation, document_hash,
+           fields, row_counts, subjects, outcome, prev_hash, hash)
+         VALUES ($1, now(), 'key:gbk_demo03', 'MPS', 'criminal_investigation', 'graphql', NULL, $2,
+           '{"Person.name":{"allow":1},"Person.phone":{"allow":1}}', '{"Person":1}', ARRAY[$3], 'ok', $2, $2)`,
+        [probeSeq, 'a'.repeat(64), `person:${probeSeq}`],
+      );
+    });
+  const flush = await compare(
+    'access',
+    3,
+    () => timeEach('audit-sized INSERT + COMMIT, WAL flushed (synchronous_commit on)', n, probe('on')),
+    () => timeEach('same, COMMIT without waiting for the flush (off)', n, probe('off')),
+    'the durable COMMIT',
+  );
+  await db.exec(`DROP TABLE ${AUDIT_PROBE}`);
+
+  const clients = 8;
+  const lingerZero = gatewayWith(ctx, { GOVBASE_AUDIT_LINGER_MS: '0' });
+  const batchNote = (g: Gateway) => {
+    const stats = g.audit!.stats;
+    return `${(stats.records / Math.max(1, stats.batches)).toFixed(1)} records per COMMIT, largest ${stats.largestBatch}`;
+  };
+  const concurrent = await compare(
     'access',
     3,
     () =>
-      timeEach('person(idNumber): access + audit on', n, (i) =>
-        post(gateway, PERSON_BY_ID, { id: ids[i % ids.length] }, headers),
+      timeConcurrent(
+        `person(idNumber): access + audit on, ${clients} clients`,
+        n,
+        clients,
+        byId(gateway, headers),
       ),
     () =>
-      timeEach('person(idNumber): access + audit off', n, (i) =>
-        post(ctx.gatewayOpen, PERSON_BY_ID, { id: ids[i % ids.length] }, {}),
+      timeConcurrent(
+        `person(idNumber): access + audit off, ${clients} clients`,
+        n,
+        clients,
+        byId(ctx.gatewayOpen, {}),
       ),
-    'aim < 1.20',
   );
-  return [byId, byDivision, accessCost];
+  concurrent.note = `group commit: ${batchNote(gateway)} (lingerMs 2)`;
+  const concurrentNoLinger = await compare(
+    'access',
+    3,
+    () =>
+      timeConcurrent(
+        `person(idNumber): access + audit on, ${clients} clients, linger 0`,
+        n,
+        clients,
+        byId(lingerZero, headers),
+      ),
+    () =>
+      timeConcurrent(
+        `person(idNumber): access + audit off, ${clients} clients`,
+        n,
+        clients,
+        byId(ctx.gatewayOpen, {}),
+      ),
+  );
+  concurrentNoLinger.note = `group commit: ${batchNote(lingerZero)} (lingerMs 0)`;
+  return [sequential, accessLayer, flush, concurrent, concurrentNoLinger];
 }
