@@ -10,6 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { openAtRestFromConfig } from '../src/crypto/at-rest.ts';
+import { developmentKekNotice } from '../src/crypto/keyring.ts';
 import { type Database, migrate, openDatabase } from '../src/db/index.ts';
 import { parseCliArgs, USAGE, UsageError } from '../src/ingest/generate/cli-args.ts';
 import {
@@ -51,6 +53,8 @@ async function main(): Promise<number> {
   const db: Database = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
     await migrate(db);
+    const { kek } = await openAtRestFromConfig(db, config);
+    if (kek.development) console.error(developmentKekNotice(kek));
     const loaded = await loadReferenceData(db);
     if (loaded.divisions > 0)
       console.error(`generate: loaded ${loaded.divisions} divisions and their boundaries`);

@@ -17,6 +17,8 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { openAtRestFromConfig } from '../src/crypto/at-rest.ts';
+import { developmentKekNotice } from '../src/crypto/keyring.ts';
 import { type Database, migrate, openDatabase } from '../src/db/index.ts';
 import {
   loadRules,
@@ -110,6 +112,9 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       db = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
       opened = true;
       await migrate(db);
+      // ID numbers are encrypted at rest: the ID-number rules read them decrypted, page by page.
+      const { kek } = await openAtRestFromConfig(db, config);
+      if (kek.development) console.error(developmentKekNotice(kek));
     }
     if (values.validate) {
       const plan = await planQualityRun(db, {

@@ -30,6 +30,11 @@ export interface Config {
   jwtPublicKeyFile: string | undefined;
   /** Expected JWT issuer (GOVBASE_JWT_ISSUER). */
   jwtIssuer: string | undefined;
+  /** Key-encryption key of the encryption at rest, hex or base64, 16–64 bytes (GOVBASE_KEK). Unset and no
+   * GOVBASE_KEK_FILE: production refuses to start; otherwise a development key is used (see src/crypto). */
+  kek: string | undefined;
+  /** File holding the key-encryption key (GOVBASE_KEK_FILE), instead of GOVBASE_KEK. */
+  kekFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -58,6 +63,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
   }
+  if (env.GOVBASE_KEK && env.GOVBASE_KEK_FILE) {
+    throw new ConfigError('GOVBASE_KEK', 'and GOVBASE_KEK_FILE are both set: give the key one way');
+  }
   return {
     databaseUrl,
     dataDir: env.GOVBASE_DATA_DIR?.trim() || './.data',
@@ -71,5 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtSecret: env.GOVBASE_JWT_SECRET || undefined,
     jwtPublicKeyFile: env.GOVBASE_JWT_PUBLIC_KEY_FILE || undefined,
     jwtIssuer: env.GOVBASE_JWT_ISSUER || undefined,
+    kek: env.GOVBASE_KEK || undefined,
+    kekFile: env.GOVBASE_KEK_FILE || undefined,
   };
 }

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { DEMO_PRINCIPALS, installDemoAccess } from './access/demo.ts';
 import { ConfigError, loadConfig } from './config.ts';
+import { openAtRest } from './crypto/at-rest.ts';
+import { developmentKekNotice, resolveKek } from './crypto/keyring.ts';
 import { migrate, openDatabase } from './db/index.ts';
 import { createGateway } from './gateway/server.ts';
 import { loadReferenceData } from './ingest/reference-data.ts';
@@ -12,6 +14,8 @@ import { ogcRoute, tilesRoute } from './ogc/index.ts';
 /** Starts the service: open and migrate the database, load reference data (and the demo seed), serve. */
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Before anything is opened: production without a key-encryption key stops here.
+  const kek = resolveKek(config);
   const embedded = !config.databaseUrl;
   console.log(
     embedded
@@ -24,6 +28,10 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.statementTimeoutMs,
   });
   await migrate(db);
+  // Sensitive fields are encrypted at rest under data keys wrapped by the KEK; a wrong KEK fails here.
+  await openAtRest(db, kek.key);
+  if (kek.development) console.error(developmentKekNotice(kek));
+  else console.log(`encryption at rest: key-encryption key from ${kek.source}`);
   const loaded = await loadReferenceData(db);
   if (loaded.divisions > 0) {
     console.log(

@@ -1,5 +1,6 @@
 import { addDepartment, addGrant, createKey } from '../src/access/admin.ts';
 import { buildIdNumber } from '../src/codes/index.ts';
+import { atRest } from '../src/crypto/at-rest.ts';
 import type { Database, Queryable } from '../src/db/index.ts';
 
 /**
@@ -233,12 +234,16 @@ export interface Seeded {
 
 /** Inserts the fixture persons and everything hanging off them. */
 export async function seedAccessFixtures(db: Queryable): Promise<Seeded> {
+  // Sensitive fields are stored encrypted, as every write path does (src/crypto/at-rest.ts).
+  const codec = await atRest(db);
   const households: Seeded['households'] = {};
   for (const h of HOUSEHOLDS) {
+    const a = codec.encodeRow('households', { address: h.address });
     const [row] = await db.query<{ id: number }>(
-      `INSERT INTO households (household_number, type, division_code, address, source_dept, source_batch)
-       VALUES ($1, 'family', $2, $3, 'MPS', 'access-fixture') RETURNING id`,
-      [h.number, h.division, h.address],
+      `INSERT INTO households (household_number, type, division_code, address, address_bidx, source_dept,
+          source_batch)
+       VALUES ($1, 'family', $2, $3, $4, 'MPS', 'access-fixture') RETURNING id`,
+      [h.number, h.division, a.address, a.address_bidx],
     );
     households[h.number] = { id: Number(row!.id), seed: h };
   }
@@ -246,27 +251,38 @@ export async function seedAccessFixtures(db: Queryable): Promise<Seeded> {
   for (const p of PERSONS) {
     const idNumber = buildIdNumber(p.idCounty, p.birthDate, p.sequence);
     const householdId = p.household ? households[p.household]!.id : null;
+    const e = codec.encodeRow('persons', {
+      id_number: idNumber,
+      hukou_address: p.hukouAddress,
+      residence_address: p.residenceAddress,
+      phone: p.phone,
+    });
     const [row] = await db.query<{ id: number }>(
-      `INSERT INTO persons (id_number, name, gender, birth_date, ethnicity, nationality, hukou_division_code,
-          hukou_address, residence_division_code, residence_address, residence_point, marital_status, education,
-          phone, status, death_date, household_id, source_dept, source_batch)
-       VALUES ($1, $2, $3, $4, $5, 'CHN', $6, $7, $8, $9, ST_SetSRID(ST_Point($10, $11), 4490), $12, $13, $14,
-          $15, $16, $17, 'MPS', 'access-fixture') RETURNING id`,
+      `INSERT INTO persons (id_number, id_number_bidx, name, gender, birth_date, ethnicity, nationality,
+          hukou_division_code, hukou_address, hukou_address_bidx, residence_division_code, residence_address,
+          residence_address_bidx, residence_point, marital_status, education, phone, phone_bidx, status,
+          death_date, household_id, source_dept, source_batch)
+       VALUES ($1, $2, $3, $4, $5, $6, 'CHN', $7, $8, $9, $10, $11, $12, ST_SetSRID(ST_Point($13, $14), 4490),
+          $15, $16, $17, $18, $19, $20, $21, 'MPS', 'access-fixture') RETURNING id`,
       [
-        idNumber,
+        e.id_number,
+        e.id_number_bidx,
         p.name,
         p.gender,
         p.birthDate,
         p.ethnicity,
         p.hukou,
-        p.hukouAddress,
+        e.hukou_address,
+        e.hukou_address_bidx,
         p.residence,
-        p.residenceAddress,
+        e.residence_address,
+        e.residence_address_bidx,
         p.point[0],
         p.point[1],
         p.maritalStatus,
         p.education,
-        p.phone,
+        e.phone,
+        e.phone_bidx,
         p.status,
         p.deathDate,
         householdId,
@@ -278,10 +294,12 @@ export async function seedAccessFixtures(db: Queryable): Promise<Seeded> {
       { division: p.residence, address: p.residenceAddress, point: p.point, from: p.movedInOn, to: null },
     ];
     for (const r of residences) {
+      const a = codec.encodeRow('residences', { address: r.address });
       await db.query(
-        `INSERT INTO residences (person_id, division_code, address, point, valid_from, valid_to, source_dept)
-         VALUES ($1, $2, $3, ST_SetSRID(ST_Point($4, $5), 4490), $6, $7, 'MPS')`,
-        [id, r.division, r.address, r.point[0], r.point[1], r.from, r.to],
+        `INSERT INTO residences (person_id, division_code, address, address_bidx, point, valid_from, valid_to,
+            source_dept)
+         VALUES ($1, $2, $3, $4, ST_SetSRID(ST_Point($5, $6), 4490), $7, $8, 'MPS')`,
+        [id, r.division, a.address, a.address_bidx, r.point[0], r.point[1], r.from, r.to],
       );
     }
     for (const e of p.events) {

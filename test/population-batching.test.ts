@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
-import { insertPerson } from '../src/testing/factories.ts';
+import { insertHousehold, insertPerson } from '../src/testing/factories.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
 
 let db: TestDatabase;
@@ -13,24 +13,16 @@ beforeAll(async () => {
   gateway = await testGateway(db);
   // 60 two-person households, each person with a birth event and a residence.
   for (let i = 0; i < 60; i++) {
-    const [household] = await db.query<{ id: number }>(
-      `INSERT INTO households (household_number, type, division_code, address, source_dept)
-       VALUES ($1, 'family', '110105', '北京市朝阳区建国路1号', 'MPS') RETURNING id`,
-      [`110105${String(i).padStart(6, '0')}`],
-    );
-    const head = await insertPerson(db, { name: `王${i}`, gender: '1', householdId: Number(household!.id) });
-    const spouse = await insertPerson(db, {
-      name: `李${i}`,
-      gender: '2',
-      householdId: Number(household!.id),
-    });
+    const household = await insertHousehold(db, { number: `110105${String(i).padStart(6, '0')}` });
+    const head = await insertPerson(db, { name: `王${i}`, gender: '1', householdId: household });
+    const spouse = await insertPerson(db, { name: `李${i}`, gender: '2', householdId: household });
     await db.query(
       `INSERT INTO household_members (household_id, person_id, relation, valid_from, source_dept)
        VALUES ($1, $2, '02', '2000-01-01', 'MPS'), ($1, $3, '10', '2000-01-01', 'MPS');
        `,
-      [household!.id, head.id, spouse.id],
+      [household, head.id, spouse.id],
     );
-    await db.query('UPDATE households SET head_person_id = $2 WHERE id = $1', [household!.id, head.id]);
+    await db.query('UPDATE households SET head_person_id = $2 WHERE id = $1', [household, head.id]);
   }
   await db.query(
     `INSERT INTO vital_events (person_id, type, event_date, division_code, source_dept)

@@ -39,6 +39,22 @@ SELECT p.id AS key, p.hukou_division_code AS division_code,
  WHERE p.phone IS NOT NULL AND p.phone !~ '^1[3-9][0-9]{9}$';
 `;
 
+/**
+ * A steward rule the database can run: phones are encrypted at rest (SQL sees ciphertexts, so PHONE_RULE is
+ * refused before a run), names are not. Same lines as PHONE_RULE, so problems sit on the same lines.
+ */
+const NAME_RULE = `${HEADER.replace('population.persons.phone_format', 'population.persons.name_digits')
+  .replace(
+    '-- description: Mobile phone numbers have 11 digits and start with 13-19',
+    '-- description: Names hold no digits',
+  )
+  .replace('-- where: p.phone IS NOT NULL', '-- where: p.name IS NOT NULL')}
+SELECT p.id AS key, p.hukou_division_code AS division_code,
+       'name ' || p.name || ' holds digits' AS detail
+  FROM persons p
+ WHERE p.name ~ '[0-9]';
+`;
+
 function problemsOf(work: () => unknown): { file: string; line: number; message: string }[] {
   try {
     work();
@@ -271,8 +287,13 @@ describe('rules against the database', () => {
         deathDate: '2021-03-01',
       })
     ).id;
-    ids.badPhone = (
-      await insertPerson(db, { name: '赵电话', birthDate: '1990-04-05', phone: '+86 13912345678' })
+    // A phone number typed into the name.
+    ids.phoneInName = (
+      await insertPerson(db, {
+        name: '赵电话+86 13912345678',
+        birthDate: '1990-04-05',
+        phone: '+86 13912345678',
+      })
     ).id;
 
     const valid = buildUscc('9', '1', '110105', 'MA01ABCD');
@@ -412,42 +433,59 @@ describe('rules against the database', () => {
   it('runs a steward rule file and records its source and version', async () => {
     const sub = join(dir, 'good');
     mkdirSync(sub);
-    writeFileSync(join(sub, 'phone.sql'), PHONE_RULE);
+    writeFileSync(join(sub, 'names.sql'), NAME_RULE);
     const run = await runQualityPass(db, {
       rulesDir: sub,
-      rules: ['population.persons.phone_format'],
+      rules: ['population.persons.name_digits'],
       asOf: AS_OF,
     });
     expect(run.rules).toHaveLength(1);
     expect(run.rules[0]).toMatchObject({ checked: 3, failed: 1, kind: 'sql', severity: 'warn' });
-    expect(run.rules[0]!.source).toMatch(/phone\.sql$/);
-    expect(await keysOf(run.runId, 'population.persons.phone_format')).toEqual([String(ids.badPhone)]);
+    expect(run.rules[0]!.source).toMatch(/names\.sql$/);
+    expect(await keysOf(run.runId, 'population.persons.name_digits')).toEqual([String(ids.phoneInName)]);
     const [failure] = await db.query<{ detail: string }>(
       'SELECT detail FROM quality_failures WHERE run_id = $1',
       [run.runId],
     );
-    // The file put the clear phone number in its detail; the runner's scrub did not let it through.
-    expect(failure!.detail).toBe('phone number +86 139****5678 is not 11 digits starting with 13-19');
+    // The file put a clear phone number in its detail; the runner's scrub did not let it through.
+    expect(failure!.detail).toBe('name 赵电话+86 139****5678 holds digits');
     const [rule] = await db.query<{ source: string; version: string }>(
-      `SELECT source, version FROM quality_rules WHERE id = 'population.persons.phone_format'`,
+      `SELECT source, version FROM quality_rules WHERE id = 'population.persons.name_digits'`,
     );
     expect(rule!.version).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('a rule reading an encrypted column is refused before a run: SQL would see ciphertexts', async () => {
+    const sub = join(dir, 'encrypted');
+    mkdirSync(sub);
+    writeFileSync(join(sub, 'phone.sql'), PHONE_RULE);
+    const before = await counts();
+    const error = await runQualityPass(db, { rulesDir: sub, asOf: AS_OF }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RuleFileError);
+    // The detail and the WHERE read p.phone; `-- where: p.phone IS NOT NULL` (presence) is allowed.
+    expect(
+      (error as RuleFileError).problems.map((p) => [p.file.split('/').pop(), p.line, p.message]),
+    ).toEqual([
+      ['phone.sql', 12, expect.stringMatching(/^persons\.phone is encrypted at rest.*phone_bidx/)],
+      ['phone.sql', 14, expect.stringMatching(/^persons\.phone is encrypted at rest/)],
+    ]);
+    expect(await counts()).toEqual(before);
   });
 
   it('a bad rule file stops everything before anything is recorded, naming the file and line', async () => {
     const sub = join(dir, 'bad');
     mkdirSync(sub);
-    writeFileSync(join(sub, 'a-good.sql'), PHONE_RULE);
+    writeFileSync(join(sub, 'a-good.sql'), NAME_RULE);
     writeFileSync(
       join(sub, 'b-bad-column.sql'),
-      PHONE_RULE.replace('population.persons.phone_format', 'population.persons.phone_format_2').replace(
-        " WHERE p.phone IS NOT NULL AND p.phone !~ '^1[3-9][0-9]{9}$';",
-        " WHERE p.phone IS NOT NULL\n   AND p.hukou_divison_code <> '';",
+      NAME_RULE.replace('population.persons.name_digits', 'population.persons.phone_format_2').replace(
+        " WHERE p.name ~ '[0-9]';",
+        " WHERE p.name IS NOT NULL\n   AND p.hukou_divison_code <> '';",
       ),
     );
     writeFileSync(
       join(sub, 'c-bad-from.sql'),
-      PHONE_RULE.replace('population.persons.phone_format', 'population.persons.phone_format_3').replace(
+      NAME_RULE.replace('population.persons.name_digits', 'population.persons.phone_format_3').replace(
         '-- from: persons p',
         '-- from: peoples p',
       ),

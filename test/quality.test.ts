@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, main } from '../scripts/quality.ts';
+import { codecFor } from '../src/crypto/at-rest.ts';
 import {
   DEFECT_KINDS,
   type DefectKind,
@@ -150,7 +151,12 @@ describe('the recorded run', () => {
 
     // A fix in the registry: the next run resolves the issue and logs it as the system's doing.
     const fixed = manifest.defects.missing_required_field.personIds[0]!;
-    await db.query(`UPDATE persons SET hukou_address = '北京市东城区东华门街道1号' WHERE id = $1`, [fixed]);
+    const address = codecFor(db).encodeRow('persons', { hukou_address: '北京市东城区东华门街道1号' });
+    await db.query('UPDATE persons SET hukou_address = $2, hukou_address_bidx = $3 WHERE id = $1', [
+      fixed,
+      address.hukou_address,
+      address.hukou_address_bidx,
+    ]);
     const second = await runQualityPass(db, {
       asOf: AS_OF,
       rules: [RULE_FOR.missing_required_field],
@@ -238,7 +244,7 @@ describe('reports', () => {
     // No clear ID number, not one of the persons, and nothing shaped like one.
     expect(page).not.toMatch(/\d{17}[\dX]/);
     const all = await db.query<{ id_number: string }>('SELECT id_number FROM persons');
-    for (const { id_number } of all) expect(page.includes(id_number)).toBe(false);
+    for (const { id_number } of all) expect(page.includes(codecFor(db).decodeValue(id_number)!)).toBe(false);
     expect(readFileSync(json, 'utf8')).not.toMatch(/(?<![\d.])\d{17}[\dX]/);
   });
 });

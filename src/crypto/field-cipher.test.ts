@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -25,6 +25,24 @@ describe('SM4 field encryption', () => {
         expect(decryptField(keys, a)).toBe(text);
         expect(keyVersionOf(a)).toBe(1);
         if (text.length >= 4) expect(a).not.toContain(text);
+      }),
+    );
+  });
+
+  it('is exactly OpenSSL sm4-cbc (PKCS#7) under the IV it stores, both ways', () => {
+    // GB/T 32907-2016 appendix A: one block, key = plaintext.
+    const vector = Buffer.from('0123456789abcdeffedcba9876543210', 'hex');
+    const ecb = createCipheriv('sm4-ecb', vector, null).setAutoPadding(false);
+    expect(ecb.update(vector).toString('hex')).toBe('681edf34d206965e86b3e94f536e4246');
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), (text) => {
+        const raw = Buffer.from(encryptField(key, text).split('.')[2]!, 'base64url');
+        const iv = raw.subarray(0, 16);
+        const ciphertext = raw.subarray(16, raw.length - 32);
+        const openssl = createDecipheriv('sm4-cbc', key.encKey, iv);
+        expect(Buffer.concat([openssl.update(ciphertext), openssl.final()]).toString('utf8')).toBe(text);
+        const again = createCipheriv('sm4-cbc', key.encKey, iv);
+        expect(Buffer.concat([again.update(text, 'utf8'), again.final()]).equals(ciphertext)).toBe(true);
       }),
     );
   });

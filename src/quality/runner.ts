@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DATASETS } from '../../schema/datasets.ts';
+import { codecFor, encryptedColumns } from '../crypto/at-rest.ts';
 import type { Database, Row } from '../db/index.ts';
 import {
   type DivisionRange,
@@ -317,9 +318,15 @@ export async function runQualityPass(db: Database, options: RunOptions = {}): Pr
       );
     };
     const pageSize = options.pageSize ?? 5000;
-    const fetchPage = (after: unknown) => {
+    // Columns encrypted at rest (ID numbers) reach the code checks in clear: decrypted here, page by page,
+    // in memory only. SQL checks cannot see inside them.
+    const table = scan.from.trim().split(/\s+/)[0]!;
+    const codec = encryptedColumns(table).length > 0 ? codecFor(db) : null;
+    const fetchPage = async (after: unknown) => {
       const statement = scanPageStatement(scan, after, pageSize, division);
-      return db.query<Row>(statement.text, statement.params);
+      const page = await db.query<Row>(statement.text, statement.params);
+      if (codec) for (const row of page) codec.decodeRow(table, row);
+      return page;
     };
     let current: string | undefined;
     try {

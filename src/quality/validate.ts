@@ -6,6 +6,7 @@ import {
   type RunParameters,
   scanPageStatement,
 } from './compile.ts';
+import { encryptedColumnProblems } from './encrypted-columns.ts';
 import type { RuleProblem } from './rule-file.ts';
 import type { Statement } from './sql-text.ts';
 import type { Rule, Scan, SqlRule } from './types.ts';
@@ -73,6 +74,7 @@ export async function validateRules(
       if (!scans.has(rule.scan)) scans.set(rule.scan, rule);
       continue;
     }
+    problems.push(...encryptedColumnProblems(rule));
     const check = explainCheckStatement(rule, parameters, division);
     const checkError = await explain(db, check);
     if (checkError) problems.push(locateError(rule, check, checkError, 'check'));

@@ -10,6 +10,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openAtRest } from '../crypto/at-rest.ts';
 import { type Database, migrate, openDatabase, quoteIdent } from '../db/index.ts';
 import { FIXTURES_DIR, loadReferenceData } from '../ingest/reference-data.ts';
 
@@ -20,6 +21,12 @@ import { FIXTURES_DIR, loadReferenceData } from '../ingest/reference-data.ts';
  */
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The key-encryption key of every test database (hex). The template's data keys are wrapped by it, so all
+ * copies share them. Child processes of tests (CLIs) get it as GOVBASE_KEK.
+ */
+export const TEST_KEK = '746573742d6b656b2d6f662d676f76626173652d6e6f742d666f722d7265616c21';
 const CACHE_DIR = join(ROOT, '.cache');
 /**
  * Each test run builds its own template database on the server, so concurrent runs (two developers, or CI
@@ -48,6 +55,8 @@ function templateDigest(): string {
   walk(join(ROOT, 'migrations'));
   walk(FIXTURES_DIR);
   hash.update(readFileSync(join(ROOT, 'src/ingest/reference-data.ts')));
+  hash.update(readFileSync(join(ROOT, 'src/crypto/keyring.ts')));
+  hash.update(readFileSync(join(ROOT, 'src/crypto/field-cipher.ts')));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -72,6 +81,7 @@ export async function prepareTemplate(): Promise<() => Promise<void>> {
     try {
       await migrate(template);
       await loadReferenceData(template);
+      await openAtRest(template, Buffer.from(TEST_KEK, 'hex'));
     } finally {
       await template.close();
     }
@@ -85,6 +95,7 @@ export async function prepareTemplate(): Promise<() => Promise<void>> {
   const database = await openDatabase({ dataDir: 'memory://' });
   await migrate(database);
   await loadReferenceData(database);
+  await openAtRest(database, Buffer.from(TEST_KEK, 'hex'));
   const dump = await database.dumpDataDir!();
   mkdirSync(CACHE_DIR, { recursive: true });
   // Written under a temporary name and renamed, so a concurrent run never reads half a file.
@@ -114,6 +125,7 @@ export async function testDatabase(): Promise<TestDatabase> {
       await admin.close();
     }
     const database = await openDatabase({ url: withDatabaseName(url, name), poolSize: 5 });
+    await openAtRest(database, Buffer.from(TEST_KEK, 'hex'));
     return Object.assign(database, {
       async dispose() {
         await database.close();
@@ -126,5 +138,6 @@ export async function testDatabase(): Promise<TestDatabase> {
   }
   const blob = new Blob([readFileSync(templatePath())]);
   const database = await openDatabase({ dataDir: 'memory://', loadDataDir: blob });
+  await openAtRest(database, Buffer.from(TEST_KEK, 'hex'));
   return Object.assign(database, { dispose: () => database.close() });
 }

@@ -1,4 +1,5 @@
 import { buildIdNumber } from '../codes/index.ts';
+import { atRest } from '../crypto/at-rest.ts';
 import type { Queryable } from '../db/index.ts';
 
 export interface PersonSeed {
@@ -19,7 +20,13 @@ export interface PersonSeed {
 
 let sequence = 100;
 
-/** Inserts one consistent person (valid ID number for county, birth date and gender) and returns it. */
+const HUKOU_ADDRESS = '北京市朝阳区建国路88号';
+const RESIDENCE_ADDRESS = '北京市朝阳区建国路88号3栋2单元501室';
+
+/**
+ * Inserts one consistent person (valid ID number for county, birth date and gender) and returns it, with
+ * the sensitive fields encrypted like every write path does (`db` must have its at-rest keys open).
+ */
 export async function insertPerson(db: Queryable, seed: PersonSeed = {}) {
   const gender = seed.gender ?? '2';
   const birthDate = seed.birthDate ?? '1980-05-17';
@@ -28,35 +35,77 @@ export async function insertPerson(db: Queryable, seed: PersonSeed = {}) {
   if (seq % 2 !== (gender === '1' ? 1 : 0)) seq++;
   const idNumber = buildIdNumber(county, birthDate, seq % 1000);
   const residence = seed.residenceCounty ?? county;
+  const codec = await atRest(db);
+  const p = codec.encodeRow('persons', {
+    id_number: idNumber,
+    hukou_address: HUKOU_ADDRESS,
+    residence_address: RESIDENCE_ADDRESS,
+    phone: seed.phone === undefined ? '13812345678' : seed.phone,
+  });
   const [row] = await db.query<{ id: number }>(
-    `INSERT INTO persons (id_number, name, gender, birth_date, ethnicity, hukou_division_code, hukou_address,
-        residence_division_code, residence_address, residence_point, phone, household_id, status, death_date,
-        marital_status, education, source_dept, source_batch)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,
-        CASE WHEN $10::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_Point($10, $11), 4490) END,
-        $12, $13, $14, $15, '20', '20', 'MPS', 'test') RETURNING id`,
+    `INSERT INTO persons (id_number, id_number_bidx, name, gender, birth_date, ethnicity, hukou_division_code,
+        hukou_address, hukou_address_bidx, residence_division_code, residence_address, residence_address_bidx,
+        residence_point, phone, phone_bidx, household_id, status, death_date, marital_status, education,
+        source_dept, source_batch)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+        CASE WHEN $13::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_Point($13, $14), 4490) END,
+        $15, $16, $17, $18, $19, '20', '20', 'MPS', 'test') RETURNING id`,
     [
-      idNumber,
+      p.id_number,
+      p.id_number_bidx,
       seed.name ?? '王小红',
       gender,
       birthDate,
       seed.ethnicity ?? '01',
       seed.town ?? county,
-      '北京市朝阳区建国路88号',
+      p.hukou_address,
+      p.hukou_address_bidx,
       residence,
-      '北京市朝阳区建国路88号3栋2单元501室',
+      p.residence_address,
+      p.residence_address_bidx,
       seed.point === null ? null : (seed.point?.[0] ?? 116.46),
       seed.point === null ? null : (seed.point?.[1] ?? 39.91),
-      seed.phone === undefined ? '13812345678' : seed.phone,
+      p.phone,
+      p.phone_bidx,
       seed.householdId ?? null,
       seed.status ?? 'alive',
       seed.deathDate ?? null,
     ],
   );
+  const r = codec.encodeRow('residences', { address: RESIDENCE_ADDRESS });
   await db.query(
-    `INSERT INTO residences (person_id, division_code, address, point, valid_from, source_dept)
-     SELECT id, residence_division_code, residence_address, residence_point, birth_date, 'MPS' FROM persons WHERE id = $1`,
-    [row!.id],
+    `INSERT INTO residences (person_id, division_code, address, address_bidx, point, valid_from, source_dept)
+     SELECT id, residence_division_code, $2, $3, residence_point, birth_date, 'MPS' FROM persons WHERE id = $1`,
+    [row!.id, r.address, r.address_bidx],
   );
   return { id: Number(row!.id), idNumber, birthDate, gender, county };
+}
+
+export interface HouseholdSeed {
+  number: string;
+  division?: string;
+  address?: string | null;
+  type?: 'family' | 'collective';
+  sourceBatch?: string;
+}
+
+/** Inserts one household (its address encrypted) and returns its id. */
+export async function insertHousehold(db: Queryable, seed: HouseholdSeed): Promise<number> {
+  const a = (await atRest(db)).encodeRow('households', {
+    address: seed.address === undefined ? '北京市朝阳区建国路1号' : seed.address,
+  });
+  const [row] = await db.query<{ id: number }>(
+    `INSERT INTO households (household_number, type, division_code, address, address_bidx, source_dept,
+        source_batch)
+     VALUES ($1, $2, $3, $4, $5, 'MPS', $6) RETURNING id`,
+    [
+      seed.number,
+      seed.type ?? 'family',
+      seed.division ?? '110105',
+      a.address,
+      a.address_bidx,
+      seed.sourceBatch ?? 'test',
+    ],
+  );
+  return Number(row!.id);
 }

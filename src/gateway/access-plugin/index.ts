@@ -1,9 +1,10 @@
 import './global-types.ts';
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import type { GraphQLFieldResolver } from 'graphql';
-import type { Dataset } from '../../../schema/catalogue.ts';
+import type { Dataset, FieldEntry } from '../../../schema/catalogue.ts';
 import { applyMask } from '../../access/masking.ts';
 import type { RequestAccess } from '../../access/request-access.ts';
+import { decodeStored } from '../../crypto/at-rest.ts';
 
 const pluginName = 'govAccess';
 
@@ -82,14 +83,14 @@ export class GovAccessPlugin<Types extends SchemaTypes> extends BasePlugin<Types
 
     const dataset = (options.access?.dataset ?? typeDataset)!;
     const field = options.access?.field ?? fieldConfig.name;
-    const entry =
-      (dataset.fields as Record<string, { mask: string; sensitivePersonal?: boolean } | undefined>)[field] ??
-      (dataset.derived as Record<string, { mask: string; sensitivePersonal?: boolean } | undefined>)[field];
+    const entry = ((dataset.fields as Record<string, FieldEntry | undefined>)[field] ??
+      (dataset.derived as Record<string, FieldEntry | undefined>)[field]) as FieldEntry | undefined;
     if (!entry) {
       throw new Error(
         `${coordinate} is not classified: add '${field}' to the catalogue of ${dataset.id}, or mark the field access: 'link'`,
       );
     }
+    const encrypted = entry.atRest?.encrypt === true;
     const subjectOf = entry.sensitivePersonal ? typeOptions.auditSubject : undefined;
     if (entry.sensitivePersonal && !subjectOf) {
       throw new Error(`${coordinate} is sensitive personal data but ${typeName} declares no auditSubject`);
@@ -102,8 +103,11 @@ export class GovAccessPlugin<Types extends SchemaTypes> extends BasePlugin<Types
       access.noteField(coordinate, decision);
       if (decision.kind === 'deny') throw access.denial(decision, coordinate);
       if (subjectOf) access.noteSubject(subjectOf(parent));
-      const value = guarded(parent, args, context, info);
-      return decision.kind === 'mask' ? then(value, (v) => applyMask(entry.mask as never, v)) : value;
+      let value = guarded(parent, args, context, info);
+      // Encrypted at rest: decrypted here, only once the field is allowed (in clear or masked), and masked
+      // from the clear value.
+      if (encrypted) value = then(value, (v) => decodeStored((context as { db: object }).db, v));
+      return decision.kind === 'mask' ? then(value, (v) => applyMask(entry.mask, v)) : value;
     };
   }
 

@@ -23,6 +23,7 @@
 import type { ASSET_BANDS } from '../../../schema/legal-entity.ts';
 import { buildIdNumber } from '../../codes/id-number.ts';
 import { buildUscc, USCC_ALPHABET, usccCheckChar } from '../../codes/uscc.ts';
+import { codecFor } from '../../crypto/at-rest.ts';
 import type { Database } from '../../db/index.ts';
 import type { LegalForm } from '../../registries/legal-entity/entity-store.ts';
 import {
@@ -557,8 +558,15 @@ async function personPool(
         ORDER BY id LIMIT $4`,
       [code, `${code}999999`, adultCutoff, limit],
     );
-    if (found.length > 0)
-      return found.map((p) => ({ id: Number(p.id), idNumber: p.id_number, name: p.name }));
+    if (found.length > 0) {
+      // Stored encrypted: the registration carries the number in clear, and the write path encrypts it.
+      const codec = codecFor(db);
+      return found.map((p) => ({
+        id: Number(p.id),
+        idNumber: codec.decodeValue(p.id_number)!,
+        name: p.name,
+      }));
+    }
   }
   return [];
 }
@@ -609,7 +617,7 @@ export async function generateEntities(
     await db.query<{ id: number; id_number: string; name: string }>(
       `SELECT id, id_number, name FROM persons WHERE status = 'deceased' ORDER BY id LIMIT 500`,
     )
-  ).map((p) => ({ id: Number(p.id), idNumber: p.id_number, name: p.name }));
+  ).map((p) => ({ id: Number(p.id), idNumber: codecFor(db).decodeValue(p.id_number)!, name: p.name }));
 
   const branchTotal = Math.floor(opts.entities * BRANCH_SHARE);
   const mainTotal = opts.entities - branchTotal;

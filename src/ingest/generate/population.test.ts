@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildIdNumber, parseIdNumber } from '../../codes/id-number.ts';
+import { codecFor } from '../../crypto/at-rest.ts';
 import type { Queryable } from '../../db/index.ts';
 import { type TestDatabase, testDatabase } from '../../testing/database.ts';
 import { createRng } from '../synthetic/index.ts';
@@ -31,12 +32,40 @@ const OPTIONS: GenerateOptions = {
   defects: Object.fromEntries(DEFECT_KINDS.map((k) => [k, RATE])),
 };
 
+/** ID numbers (and addresses, phones) are stored encrypted: a test reads them in clear through the codec. */
+const clear = (db: Queryable, stored: string | null) => codecFor(db).decodeValue(stored);
+
+/**
+ * `clear_persons`, `clear_residences`, `clear_households`: copies of the tables with the encrypted columns
+ * decrypted, so the shape checks below can stay set-based SQL. Rebuilt after each generation.
+ */
+async function clearCopies(db: Queryable): Promise<void> {
+  const codec = codecFor(db);
+  for (const [table, columns] of [
+    ['persons', ['id_number', 'hukou_address', 'residence_address', 'phone']],
+    ['residences', ['address']],
+    ['households', ['address']],
+  ] as const) {
+    await db.query(`DROP TABLE IF EXISTS clear_${table}`);
+    await db.query(`CREATE TABLE clear_${table} AS SELECT * FROM ${table}`);
+    const rows = await db.query<Record<string, unknown>>(`SELECT id, ${columns.join(', ')} FROM ${table}`);
+    for (const row of rows) codec.decodeRow(table, row);
+    await db.query(
+      `UPDATE clear_${table} c SET ${columns.map((c) => `${c} = v.${c}`).join(', ')}
+         FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, ${columns.map((c) => `${c} text`).join(', ')})
+        WHERE c.id = v.id`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+
 /** The checks a quality pass would run, written independently of the generator, over persons with id > after. */
 async function detectDefects(db: Queryable, after = 0): Promise<Record<DefectKind, number[]>> {
   const rows = await db.query<{ id: number; id_number: string; gender: string; birth_date: string }>(
     'SELECT id, id_number, gender, birth_date FROM persons WHERE id > $1 ORDER BY id',
     [after],
   );
+  for (const r of rows) r.id_number = clear(db, r.id_number)!;
   const badCheck: number[] = [];
   const dateMismatch: number[] = [];
   for (const r of rows) {
@@ -84,18 +113,37 @@ async function count(db: Queryable, sql: string, params: unknown[] = []): Promis
   return row!.n;
 }
 
+/**
+ * A digest of the content in clear: ciphertexts differ on every run (fresh IVs), and blind indexes are keyed
+ * by the database's own index key (copies of a template rebuilt mid-run have other keys), so both are left
+ * out; the values they stand for are in.
+ */
 async function contentHash(db: Queryable): Promise<string> {
   const hash = createHash('sha256');
-  for (const sql of [
-    `SELECT id, id_number, name, gender, birth_date, ethnicity, hukou_division_code, hukou_address,
-            residence_division_code, residence_address, residence_point::text AS point, marital_status,
-            education, phone, status, death_date, household_id FROM persons ORDER BY id`,
-    'SELECT id, household_number, type, head_person_id, division_code, address FROM households ORDER BY id',
-    'SELECT id, household_id, person_id, relation, valid_from, valid_to FROM household_members ORDER BY id',
-    'SELECT id, person_id, division_code, address, point::text, valid_from FROM residences ORDER BY id',
-    'SELECT id, person_id, type, event_date, division_code FROM vital_events ORDER BY id',
-  ]) {
-    hash.update(JSON.stringify(await db.query(sql)));
+  for (const [table, sql] of [
+    [
+      'persons',
+      `SELECT id, id_number, name, gender, birth_date, ethnicity, hukou_division_code, hukou_address,
+              residence_division_code, residence_address, residence_point::text AS point, marital_status,
+              education, phone, status, death_date, household_id FROM persons ORDER BY id`,
+    ],
+    [
+      'households',
+      'SELECT id, household_number, type, head_person_id, division_code, address FROM households ORDER BY id',
+    ],
+    [
+      'household_members',
+      'SELECT id, household_id, person_id, relation, valid_from, valid_to FROM household_members ORDER BY id',
+    ],
+    [
+      'residences',
+      'SELECT id, person_id, division_code, address, point::text, valid_from FROM residences ORDER BY id',
+    ],
+    ['vital_events', 'SELECT id, person_id, type, event_date, division_code FROM vital_events ORDER BY id'],
+  ] as const) {
+    const rows = await db.query<Record<string, unknown>>(sql);
+    for (const row of rows) codecFor(db).decodeRow(table, row);
+    hash.update(JSON.stringify(rows));
   }
   return hash.digest('hex');
 }
@@ -110,6 +158,7 @@ describe('generatePopulation', () => {
     db = await testDatabase();
     manifest = await generatePopulation(db, { ...OPTIONS, onProgress: (d, t) => progress.push([d, t]) });
     firstHash = await contentHash(db);
+    await clearCopies(db);
   });
   afterAll(async () => {
     await db?.dispose();
@@ -168,7 +217,7 @@ describe('generatePopulation', () => {
         [listed.personIds],
       );
       expect(
-        numbers.map((r) => r.id_number),
+        numbers.map((r) => clear(db, r.id_number)),
         kind,
       ).toEqual(listed.idNumbers);
     }
@@ -176,7 +225,7 @@ describe('generatePopulation', () => {
 
   it('makes each duplicate a pair with a clean original of the same county and a different valid ID', async () => {
     const pairs = await db.query<{ ids: number[]; numbers: string[] }>(
-      `SELECT array_agg(id ORDER BY id) AS ids, array_agg(id_number ORDER BY id) AS numbers FROM persons
+      `SELECT array_agg(id ORDER BY id) AS ids, array_agg(id_number ORDER BY id) AS numbers FROM clear_persons
         GROUP BY name, gender, birth_date, hukou_division_code HAVING count(*) > 1`,
     );
     expect(pairs.length).toBe(manifest.defects.duplicate_person.personIds.length);
@@ -204,7 +253,7 @@ describe('generatePopulation', () => {
         db,
         `SELECT count(*) FROM persons p JOIN residences r ON r.person_id = p.id
           WHERE NOT ST_Equals(r.point, p.residence_point) OR r.division_code <> p.residence_division_code
-             OR r.address <> p.residence_address`,
+             OR r.address_bidx <> p.residence_address_bidx OR r.address = p.residence_address`,
       ),
     ).toBe(0);
   });
@@ -213,7 +262,7 @@ describe('generatePopulation', () => {
     expect(
       await count(
         db,
-        `SELECT count(*) FROM persons p
+        `SELECT count(*) FROM clear_persons p
           WHERE NOT EXISTS (SELECT 1 FROM divisions t WHERE t.code = p.hukou_division_code AND t.valid_to IS NULL
                               AND t.level = 'town')
              OR NOT EXISTS (SELECT 1 FROM divisions t WHERE t.code = p.residence_division_code
@@ -233,7 +282,7 @@ describe('generatePopulation', () => {
          SELECT t.code, p.name || c.name || t.name FROM divisions t JOIN divisions c ON c.code = t.parent_code
            JOIN divisions p ON p.code = c.parent_code WHERE c.code IN ('441900', '442000', '460400', '620200')
        )
-       SELECT x.id, x.hukou_address FROM persons x
+       SELECT x.id, x.hukou_address FROM clear_persons x
          JOIN names h ON h.code = x.hukou_division_code JOIN names r ON r.code = x.residence_division_code
         WHERE NOT starts_with(coalesce(x.hukou_address, h.prefix), h.prefix)
            OR NOT starts_with(x.residence_address, r.prefix)
@@ -241,7 +290,7 @@ describe('generatePopulation', () => {
     );
     expect(wrong).toEqual([]);
     const [sample] = await db.query<{ a: string }>(
-      "SELECT hukou_address AS a FROM persons WHERE hukou_division_code LIKE '1101%' LIMIT 1",
+      "SELECT hukou_address AS a FROM clear_persons WHERE hukou_division_code LIKE '1101%' LIMIT 1",
     );
     if (sample) expect(sample.a).toMatch(/^北京市[^市]+区/);
   });
@@ -372,7 +421,8 @@ describe('generatePopulation', () => {
     expect(await count(db, 'SELECT min(id) FROM persons WHERE source_batch = $1', ['second'])).toBe(
       before + 1,
     );
-    expect(await count(db, 'SELECT count(DISTINCT id_number) FROM persons')).toBe(2 * PERSONS);
+    // Distinct ID numbers: distinct blind indexes (the ciphertexts are all distinct anyway).
+    expect(await count(db, 'SELECT count(DISTINCT id_number_bidx) FROM persons')).toBe(2 * PERSONS);
     // The appended people are not a replay of the first run.
     expect(
       await count(
@@ -395,12 +445,21 @@ describe('generatePopulation', () => {
     const lastSecond = await count(db, 'SELECT max(id) FROM persons');
     const [dup] = second.defects.duplicate_person.personIds;
     const targets = [before + 1, before + 2, dup! - 1];
-    await db.query(
-      `INSERT INTO persons (id_number, name, gender, birth_date, hukou_division_code, hukou_address, source_dept)
-       SELECT left(id_number, 14) || '99' || CASE WHEN gender = '1' THEN '9' ELSE '8' END || 'X', name, gender,
-              birth_date, hukou_division_code, hukou_address, 'TEST'
-         FROM persons WHERE id = ANY($1::bigint[])`,
+    const copies = await db.query<{ id_number: string; gender: string }>(
+      'SELECT id_number, gender FROM persons WHERE id = ANY($1::bigint[]) ORDER BY id',
       [targets],
+    );
+    const codec = codecFor(db);
+    const copied = copies.map((r) => {
+      const n = `${clear(db, r.id_number)!.slice(0, 14)}99${r.gender === '1' ? '9' : '8'}X`;
+      return [codec.encodeValue('persons', 'id_number', n), codec.blindIndexFor('persons', 'id_number', n)];
+    });
+    await db.query(
+      `INSERT INTO persons (id_number, id_number_bidx, name, gender, birth_date, hukou_division_code, hukou_address,
+          hukou_address_bidx, source_dept)
+       SELECT c.n, c.k, name, gender, birth_date, hukou_division_code, hukou_address, hukou_address_bidx, 'TEST'
+         FROM persons p JOIN unnest($1::bigint[], $2::text[], $3::text[]) AS c(id, n, k) ON c.id = p.id`,
+      [[...targets].sort((a, b) => a - b), copied.map(([n]) => n), copied.map(([, k]) => k)],
     );
     const namesBefore = await db.query<{ id: number; name: string }>(
       'SELECT id, name FROM persons WHERE id = ANY($1::bigint[]) ORDER BY id',
@@ -442,24 +501,33 @@ describe('generatePopulation', () => {
         buildIdNumber(code, '1990-01-01', 999),
         buildIdNumber(code, '1990-01-01', 998),
       ]);
+      const codec = codecFor(other);
       await other.query(
-        `INSERT INTO persons (id_number, name, gender, birth_date, hukou_division_code, hukou_address, source_dept)
-         SELECT n, '占位' || i, CASE WHEN i % 2 = 1 THEN '1' ELSE '2' END, '1990-01-01', left(n, 6), '占位', 'TEST'
-           FROM unnest($1::text[]) WITH ORDINALITY AS x(n, i)`,
-        [numbers],
+        `INSERT INTO persons (id_number, id_number_bidx, name, gender, birth_date, hukou_division_code,
+            hukou_address, source_dept)
+         SELECT n, k, '占位' || i, CASE WHEN i % 2 = 1 THEN '1' ELSE '2' END, '1990-01-01', c, $4, 'TEST'
+           FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS x(n, k, c, i)`,
+        [
+          numbers.map((n) => codec.encodeValue('persons', 'id_number', n)),
+          numbers.map((n) => codec.blindIndexFor('persons', 'id_number', n)),
+          numbers.map((n) => n.slice(0, 6)),
+          codec.encodeValue('persons', 'hukou_address', '占位'),
+        ],
       );
       const before = await count(other, 'SELECT max(id) FROM persons');
       const crowded = await generatePopulation(other, { ...OPTIONS, seed: 'crowded' });
       expect(await count(other, 'SELECT count(*) FROM persons WHERE id > $1', [before])).toBe(PERSONS);
       const found = await detectDefects(other, before);
       for (const kind of DEFECT_KINDS) expect(found[kind], kind).toEqual(crowded.defects[kind].personIds);
+      const appended = await other.query<{ id_number: string }>(
+        'SELECT id_number FROM persons WHERE id > $1',
+        [before],
+      );
       expect(
-        await count(
-          other,
-          "SELECT count(*) FROM persons WHERE id > $1 AND substr(id_number, 7, 8) = '19900101' AND substr(id_number, 15, 3) >= '998'",
-          [before],
-        ),
-      ).toBe(0);
+        appended
+          .map((r) => clear(other, r.id_number)!)
+          .filter((n) => n.slice(6, 14) === '19900101' && n.slice(14, 17) >= '998'),
+      ).toEqual([]);
     } finally {
       await other.dispose();
     }

@@ -19,9 +19,14 @@
  *    batch is generated while the previous one is written.
  * 5. Afterwards one statement looks for coincidences with rows that were in the table before the run
  *    (appends only); the sequences are moved past the new ids.
+ * 6. Sensitive fields (ID numbers, addresses, phones) are encrypted in the streaming step, as every write
+ *    path does (src/crypto/at-rest.ts): each stored value is its own ciphertext (fresh IV), and a blind
+ *    index goes beside it. An append reads the ID numbers already there by decrypting them (a pass over
+ *    persons in Node), since SQL cannot look inside a ciphertext.
  */
 
 import { buildIdNumber } from '../../codes/id-number.ts';
+import { type AtRestCodec, atRest } from '../../crypto/at-rest.ts';
 import { csvField, type Database } from '../../db/index.ts';
 import {
   addYears,
@@ -126,15 +131,18 @@ const ROOMY_SEQUENCE = 800;
 const NO_DAY = Number.MIN_SAFE_INTEGER;
 
 const PERSON_COLUMNS =
-  'persons (id, id_number, name, gender, birth_date, ethnicity, hukou_division_code, hukou_address, ' +
-  'residence_division_code, residence_address, residence_point, marital_status, education, phone, status, ' +
-  'death_date, household_id, source_dept, source_batch)';
+  'persons (id, id_number, id_number_bidx, name, gender, birth_date, ethnicity, hukou_division_code, ' +
+  'hukou_address, hukou_address_bidx, residence_division_code, residence_address, residence_address_bidx, ' +
+  'residence_point, marital_status, education, phone, phone_bidx, status, death_date, household_id, ' +
+  'source_dept, source_batch)';
 const HOUSEHOLD_COLUMNS =
-  'households (id, household_number, type, head_person_id, division_code, address, source_dept, source_batch)';
+  'households (id, household_number, type, head_person_id, division_code, address, address_bidx, source_dept, ' +
+  'source_batch)';
 const MEMBER_COLUMNS =
   'household_members (id, household_id, person_id, relation, valid_from, valid_to, source_dept, source_batch)';
 const RESIDENCE_COLUMNS =
-  'residences (id, person_id, division_code, address, point, valid_from, valid_to, source_dept, source_batch)';
+  'residences (id, person_id, division_code, address, address_bidx, point, valid_from, valid_to, source_dept, ' +
+  'source_batch)';
 const EVENT_COLUMNS =
   'vital_events (id, person_id, type, event_date, division_code, source_dept, source_batch)';
 
@@ -326,6 +334,7 @@ export async function generatePopulation(
     ) as Record<DefectKind, { personIds: number[]; idNumbers: string[] }>,
   };
 
+  const codec = await atRest(db);
   const sequences = await serialSequences(db);
   const start = await startIds(db);
   const hadPersons = start.person > 1;
@@ -346,9 +355,12 @@ export async function generatePopulation(
   const quota = countyQuotas(geo, total, root.fork('quota'));
   const pools = await pointPools(db, geo, quota, root.fork('points'));
   const far = await farProvinces(db);
-  const existingSequences = hadPersons ? await existingSequenceMaxima(db) : new Map<string, SequenceMaxima>();
+  const existingSequences = hadPersons
+    ? await existingSequenceMaxima(db, codec)
+    : new Map<string, SequenceMaxima>();
   const crowded = await sequencesByDate(
     db,
+    codec,
     [...existingSequences]
       .filter(([, m]) => m.odd > ROOMY_SEQUENCE || m.even > ROOMY_SEQUENCE)
       .map(([c]) => c),
@@ -440,21 +452,46 @@ export async function generatePopulation(
     batch.events.push(`${ids.event++},${personId},${type},${formatDay(day)},${division}${tail}`);
   };
 
+  // ---- encryption at rest: ciphertexts and blind indexes are CSV-safe (base64url and dots) -------------
+
+  /** `ciphertext,blind index` of a value of an encrypted column, or `,` for none. */
+  const sealed = (table: string, column: string, value: string | null, index?: string | null): string => {
+    if (value === null) return ',';
+    return `${codec.encodeValue(table, column, value) ?? ''},${index ?? codec.blindIndexFor(table, column, value) ?? ''}`;
+  };
+  // Members of a household share its addresses: their blind index (one domain for every address column)
+  // is computed once per address; each stored value is still its own ciphertext.
+  const addressKeys = new Map<string, string | null>();
+  const addressIndex = (address: string): string | null => {
+    let key = addressKeys.get(address);
+    if (key === undefined) {
+      if (addressKeys.size >= 16) addressKeys.clear();
+      key = codec.blindIndexFor('residences', 'address', address);
+      addressKeys.set(address, key);
+    }
+    return key;
+  };
+
   const emitPerson = (p: PersonRecord): void => {
-    const hukouAddress = p.hukouAddress === null ? '' : csvField(p.hukouAddress);
-    const residenceAddress = csvField(p.residenceAddress);
+    const hukouAddress =
+      p.hukouAddress === null
+        ? ','
+        : sealed('persons', 'hukou_address', p.hukouAddress, addressIndex(p.hukouAddress));
+    const residenceKey = addressIndex(p.residenceAddress);
     const death = p.deathDay !== NO_DAY ? formatDay(p.deathDay) : '';
     batch.persons.push(
-      `${p.id},${p.idNumber},${p.name},${p.gender},${p.birthDate},${p.ethnicity},${p.hukouTown.code},` +
-        `${hukouAddress},${p.residenceTown.code},${residenceAddress},${p.point},${p.marital},` +
-        `${p.education ?? ''},${p.phone ?? ''},${p.deathDay !== NO_DAY ? 'deceased' : 'alive'},${death},` +
-        `${p.householdId}${tail}`,
+      `${p.id},${sealed('persons', 'id_number', p.idNumber)},${p.name},${p.gender},${p.birthDate},${p.ethnicity},` +
+        `${p.hukouTown.code},${hukouAddress},${p.residenceTown.code},` +
+        `${sealed('persons', 'residence_address', p.residenceAddress, residenceKey)},${p.point},${p.marital},` +
+        `${p.education ?? ''},${sealed('persons', 'phone', p.phone)},` +
+        `${p.deathDay !== NO_DAY ? 'deceased' : 'alive'},${death},${p.householdId}${tail}`,
     );
     batch.members.push(
       `${ids.member++},${p.householdId},${p.id},${p.relation},${formatDay(p.memberFrom)},${death}${tail}`,
     );
     batch.residences.push(
-      `${ids.residence++},${p.id},${p.residenceTown.code},${residenceAddress},${p.point},` +
+      `${ids.residence++},${p.id},${p.residenceTown.code},` +
+        `${sealed('residences', 'address', p.residenceAddress, residenceKey)},${p.point},` +
         `${formatDay(p.residenceFrom)},${tail}`,
     );
     event(p.id, 'birth', p.birthDay, p.hukouCounty.code);
@@ -472,7 +509,8 @@ export async function generatePopulation(
     address: string,
   ): void => {
     batch.households.push(
-      `${id},${county.code}${String(id).padStart(9, '0')},${type},${headId},${town.code},${csvField(address)}${tail}`,
+      `${id},${county.code}${String(id).padStart(9, '0')},${type},${headId},${town.code},` +
+        `${sealed('households', 'address', address, addressIndex(address))}${tail}`,
     );
     manifest.households++;
   };
@@ -839,22 +877,69 @@ interface UsedByDate {
   even: Int16Array;
 }
 
-/** For the given address codes, the highest sequence codes used on each birth date: one statement. */
-async function sequencesByDate(db: Database, counties: readonly string[]): Promise<Map<string, UsedByDate>> {
+/** Rows per page of the passes over the stored ID numbers. */
+const ID_PAGE = 20_000;
+const ID17 = /^[0-9]{17}/;
+
+/**
+ * Every stored ID number in clear (18-digit ones: the 17-digit body and check character), page by page:
+ * the numbers are ciphertexts, so the pass decrypts them in Node (appends only).
+ */
+async function forEachIdNumber(
+  db: Database,
+  codec: AtRestCodec,
+  visit: (idNumber: string) => void,
+): Promise<void> {
+  let last = 0;
+  for (;;) {
+    const page = await db.query<{ id: number; id_number: string }>(
+      'SELECT id, id_number FROM persons WHERE id > $1 ORDER BY id LIMIT $2',
+      [last, ID_PAGE],
+    );
+    for (const row of page) {
+      const idNumber = codec.decodeValue(row.id_number);
+      if (idNumber !== null && ID17.test(idNumber)) visit(idNumber);
+    }
+    if (page.length < ID_PAGE) return;
+    last = Number(page.at(-1)!.id);
+  }
+}
+
+/** For the given address codes, the highest sequence codes used on each birth date: one pass. */
+async function sequencesByDate(
+  db: Database,
+  codec: AtRestCodec,
+  counties: readonly string[],
+): Promise<Map<string, UsedByDate>> {
   const result = new Map<string, UsedByDate>();
   if (counties.length === 0) return result;
-  const rows = await db.query<{ c: string; dates: string[]; odd: number[]; even: number[] }>(
-    `SELECT c, array_agg(d ORDER BY d) AS dates,
-            array_agg(coalesce(odd, -1) ORDER BY d) AS odd, array_agg(coalesce(even, -1) ORDER BY d) AS even
-       FROM (SELECT left(id_number, 6) AS c, substr(id_number, 7, 8) AS d,
-                    max(substr(id_number, 15, 3)::int) FILTER (WHERE substr(id_number, 17, 1) IN ('1','3','5','7','9')) AS odd,
-                    max(substr(id_number, 15, 3)::int) FILTER (WHERE substr(id_number, 17, 1) IN ('0','2','4','6','8')) AS even
-               FROM persons
-              WHERE left(id_number, 6) = ANY($1::text[]) AND id_number ~ '^[0-9]{17}'
-              GROUP BY 1, 2) AS used
-      GROUP BY c`,
-    [counties],
-  );
+  const wanted = new Set(counties);
+  // county → date (YYYYMMDD) → [odd, even]
+  const used = new Map<string, Map<string, [number, number]>>();
+  await forEachIdNumber(db, codec, (idNumber) => {
+    const c = idNumber.slice(0, 6);
+    if (!wanted.has(c)) return;
+    let dates = used.get(c);
+    if (!dates) {
+      dates = new Map();
+      used.set(c, dates);
+    }
+    const d = idNumber.slice(6, 14);
+    const maxima = dates.get(d) ?? [-1, -1];
+    const sequence = Number(idNumber.slice(14, 17));
+    const parity = Number(idNumber.charAt(16)) % 2 === 1 ? 0 : 1;
+    maxima[parity] = Math.max(maxima[parity]!, sequence);
+    dates.set(d, maxima);
+  });
+  const rows = [...used].map(([c, dates]) => {
+    const sorted = [...dates].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    return {
+      c,
+      dates: sorted.map(([d]) => d),
+      odd: sorted.map(([, m]) => m[0]),
+      even: sorted.map(([, m]) => m[1]),
+    };
+  });
   for (const r of rows) {
     // Dates that are not calendar dates cannot collide with generated numbers: skipped.
     const keep: number[] = [];
@@ -877,15 +962,24 @@ async function sequencesByDate(db: Database, counties: readonly string[]): Promi
   return result;
 }
 
-/** Per address code (county), the highest sequence codes already used: one grouping over the table. */
-async function existingSequenceMaxima(db: Database): Promise<Map<string, SequenceMaxima>> {
-  const rows = await db.query<{ c: string; odd: number | null; even: number | null }>(
-    `SELECT left(id_number, 6) AS c,
-            max(substr(id_number, 15, 3)::int) FILTER (WHERE substr(id_number, 17, 1) IN ('1','3','5','7','9')) AS odd,
-            max(substr(id_number, 15, 3)::int) FILTER (WHERE substr(id_number, 17, 1) IN ('0','2','4','6','8')) AS even
-       FROM persons WHERE id_number ~ '^[0-9]{17}' GROUP BY 1`,
-  );
-  return new Map(rows.map((r) => [r.c, { odd: r.odd ?? -1, even: r.even ?? -1 }]));
+/** Per address code (county), the highest sequence codes already used: one pass over the stored numbers. */
+async function existingSequenceMaxima(
+  db: Database,
+  codec: AtRestCodec,
+): Promise<Map<string, SequenceMaxima>> {
+  const maxima = new Map<string, SequenceMaxima>();
+  await forEachIdNumber(db, codec, (idNumber) => {
+    const c = idNumber.slice(0, 6);
+    let m = maxima.get(c);
+    if (!m) {
+      m = { odd: -1, even: -1 };
+      maxima.set(c, m);
+    }
+    const sequence = Number(idNumber.slice(14, 17));
+    if (Number(idNumber.charAt(16)) % 2 === 1) m.odd = Math.max(m.odd, sequence);
+    else m.even = Math.max(m.even, sequence);
+  });
+  return maxima;
 }
 
 /**

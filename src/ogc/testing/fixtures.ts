@@ -1,6 +1,7 @@
 import { type Dataset, LEVELS } from '../../../schema/catalogue.ts';
 import { personsDataset } from '../../../schema/population.ts';
 import { buildIdNumber } from '../../codes/index.ts';
+import { atRest } from '../../crypto/at-rest.ts';
 import type { Queryable } from '../../db/index.ts';
 import { type CollectionDefinition, registerCollection } from '../collections.ts';
 import { smallCellSuppression } from '../hooks.ts';
@@ -92,6 +93,7 @@ export async function insertTestPersons(db: Queryable): Promise<void> {
     return seed / 2 ** 31;
   };
   const rows: Record<string, unknown>[] = [];
+  const codec = await atRest(db);
   for (const [county, { count, centre }] of Object.entries(TEST_RESIDENTS)) {
     for (let i = 0; i < count; i++) {
       const gender = i % 2 ? '1' : '2';
@@ -99,7 +101,7 @@ export async function insertTestPersons(db: Queryable): Promise<void> {
       // The 17th digit's parity is the gender (odd: male).
       const sequence = 2 * i + (gender === '1' ? 1 : 0);
       rows.push({
-        id_number: buildIdNumber(county, birthDate, sequence),
+        ...codec.encodeRow('persons', { id_number: buildIdNumber(county, birthDate, sequence) }),
         name: `测试${county.slice(4)}${i}`,
         gender,
         birth_date: birthDate,
@@ -110,11 +112,13 @@ export async function insertTestPersons(db: Queryable): Promise<void> {
     }
   }
   await db.query(
-    `INSERT INTO persons (id_number, name, gender, birth_date, ethnicity, hukou_division_code, residence_division_code,
-                          residence_point, source_dept, source_batch)
-     SELECT id_number, name, gender, birth_date::date, '01', county, county, ST_SetSRID(ST_Point(lon, lat), 4490), 'MPS', 'test-ogc'
+    `INSERT INTO persons (id_number, id_number_bidx, name, gender, birth_date, ethnicity, hukou_division_code,
+                          residence_division_code, residence_point, source_dept, source_batch)
+     SELECT id_number, id_number_bidx, name, gender, birth_date::date, '01', county, county,
+            ST_SetSRID(ST_Point(lon, lat), 4490), 'MPS', 'test-ogc'
        FROM jsonb_to_recordset($1::jsonb)
-         AS r(id_number text, name text, gender text, birth_date text, county text, lon float8, lat float8)`,
+         AS r(id_number text, id_number_bidx text, name text, gender text, birth_date text, county text, lon float8,
+              lat float8)`,
     [JSON.stringify(rows)],
   );
 }

@@ -1,3 +1,4 @@
+import { codecFor } from '../../crypto/at-rest.ts';
 import type { Database } from '../../db/index.ts';
 import { shown } from '../detail.ts';
 import { readIdNumber } from '../read-id-number.ts';
@@ -100,7 +101,9 @@ async function sampleRecords(
       `SELECT id, name, id_number, birth_date::text AS birth_date, hukou_division_code FROM persons WHERE id = ANY($1::bigint[])`,
       [ids],
     );
+    const codec = codecFor(db);
     for (const p of found) {
+      codec.decodeRow('persons', p); // masked below, from the clear value
       out.set(String(p.id), {
         name: shown(dataset, 'name', p.name),
         idNumber: shown(dataset, 'idNumber', readIdNumber(p)),

@@ -6,7 +6,9 @@ import type { CodeRule, Rule, Scan, SqlRule } from '../types.ts';
 
 /**
  * Population registry rules. The ID-number rules are code checks streamed over persons (ID numbers are
- * read only through readIdNumber, where decryption will go); everything else is set-based SQL.
+ * encrypted at rest; the runner decrypts each page, and rules read them only through readIdNumber);
+ * everything else is set-based SQL. Encrypted columns (ID number, addresses, phone) are opaque to SQL: a
+ * blank value is stored as NULL (src/crypto/at-rest.ts), so `IS NULL` is their completeness test.
  */
 
 const SOURCE = 'builtin:src/quality/rules/population.ts';
@@ -191,11 +193,11 @@ SELECT p.id AS key, p.hukou_division_code AS division_code,
          CASE WHEN p.birth_date IS NULL THEN 'birth_date' END,
          CASE WHEN btrim(p.nationality) = '' THEN 'nationality' END,
          CASE WHEN btrim(p.hukou_division_code) = '' THEN 'hukou_division_code' END,
-         CASE WHEN p.hukou_address IS NULL OR btrim(p.hukou_address) = '' THEN 'hukou_address' END) AS detail
+         CASE WHEN p.hukou_address IS NULL THEN 'hukou_address' END) AS detail
   FROM persons p
  WHERE btrim(p.name) = '' OR p.gender IS NULL OR p.gender NOT IN ('1', '2') OR p.birth_date IS NULL
     OR btrim(p.nationality) = '' OR btrim(p.hukou_division_code) = ''
-    OR p.hukou_address IS NULL OR btrim(p.hukou_address) = ''`,
+    OR p.hukou_address IS NULL`,
 };
 
 export const duplicatePersons: SqlRule = {

@@ -1,5 +1,6 @@
 import type { ASSET_BANDS, ENTITY_STATUSES, QUALIFICATION_KINDS } from '../../../schema/legal-entity.ts';
 import { parseDivisionCode, parseUscc } from '../../codes/index.ts';
+import { atRest } from '../../crypto/at-rest.ts';
 import type { Queryable } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import type { LegalForm } from './entity-store.ts';
@@ -7,7 +8,8 @@ import type { LegalForm } from './entity-store.ts';
 /**
  * The write path of the legal-entity registry, shared by the generator, imports and tests. It validates
  * what a registration must satisfy and writes in batches (one statement per call); the history and the
- * change log are written by the database's triggers, so every write path logs the same way.
+ * change log are written by the database's triggers, so every write path logs the same way. ID numbers are
+ * stored encrypted (src/crypto/at-rest.ts) and matched against persons by their blind index.
  */
 
 export interface Source {
@@ -75,6 +77,7 @@ export async function insertEntities(
   options: WriteOptions = {},
 ): Promise<number[]> {
   if (inputs.length === 0) return [];
+  const codec = await atRest(db);
   const records = inputs.map((e, i) => {
     const division = parseDivisionCode(e.divisionCode);
     if (!division.ok)
@@ -85,7 +88,8 @@ export async function insertEntities(
       name: e.name,
       legal_form: e.legalForm,
       legal_rep_person_id: e.legalRep?.personId ?? null,
-      legal_rep_id_number: e.legalRep?.idNumber ?? null,
+      legal_rep_id_number: codec.encodeValue('entities', 'legal_rep_id_number', e.legalRep?.idNumber),
+      legal_rep_id_number_bidx: codec.blindIndexFor('entities', 'legal_rep_id_number', e.legalRep?.idNumber),
       legal_rep_name: e.legalRep?.name ?? null,
       registered_capital:
         e.registeredCapital === null || e.registeredCapital === undefined
@@ -111,28 +115,31 @@ export async function insertEntities(
     };
   });
   // The representative resolves against the population registry: by id, else by ID number; the name as
-  // registered wins over the person's current name.
+  // registered wins over the person's current name. The ID number (ciphertext and blind index together)
+  // is the one given, else the person's.
   const inserted = await db.query<{ id: number; uscc: string }>(
     `INSERT INTO entities (uscc, uscc_status, name, registration_dept, category, legal_form, legal_rep_person_id,
-        legal_rep_name, legal_rep_id_number, registered_capital, capital_currency, established_on, status,
-        status_date, business_scope, industry_code, division_code, address, point, registration_authority,
-        parent_entity_id, parent_relation, asset_band, total_assets, annual_revenue, source_dept, source_batch)
+        legal_rep_name, legal_rep_id_number, legal_rep_id_number_bidx, registered_capital, capital_currency,
+        established_on, status, status_date, business_scope, industry_code, division_code, address, point,
+        registration_authority, parent_entity_id, parent_relation, asset_band, total_assets, annual_revenue,
+        source_dept, source_batch)
      SELECT r.uscc, r.uscc_status, r.name, r.registration_dept, r.category, r.legal_form,
             coalesce(r.legal_rep_person_id, p2.id), coalesce(r.legal_rep_name, p1.name, p2.name),
-            coalesce(r.legal_rep_id_number, p1.id_number), r.registered_capital, r.capital_currency,
+            CASE WHEN r.legal_rep_id_number_bidx IS NULL THEN p1.id_number ELSE r.legal_rep_id_number END,
+            coalesce(r.legal_rep_id_number_bidx, p1.id_number_bidx), r.registered_capital, r.capital_currency,
             r.established_on, r.status, r.status_date, r.business_scope, r.industry_code, r.division_code,
             r.address, CASE WHEN r.lon IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(r.lon, r.lat), 4490) END,
             r.registration_authority, r.parent_entity_id, r.parent_relation, r.asset_band, r.total_assets,
             r.annual_revenue, $2, $3
        FROM jsonb_to_recordset($1::jsonb) AS r(ord int, uscc text, uscc_status text, name text,
             registration_dept text, category text, legal_form text, legal_rep_person_id bigint,
-            legal_rep_id_number text, legal_rep_name text, registered_capital numeric, capital_currency text,
+            legal_rep_id_number text, legal_rep_id_number_bidx text, legal_rep_name text, registered_capital numeric, capital_currency text,
             established_on date, status text, status_date date, business_scope text, industry_code text,
             division_code text, address text, lon float8, lat float8, registration_authority text,
             parent_entity_id bigint, parent_relation text, asset_band text, total_assets numeric,
             annual_revenue numeric)
        LEFT JOIN persons p1 ON p1.id = r.legal_rep_person_id
-       LEFT JOIN persons p2 ON r.legal_rep_person_id IS NULL AND p2.id_number = r.legal_rep_id_number
+       LEFT JOIN persons p2 ON r.legal_rep_person_id IS NULL AND p2.id_number_bidx = r.legal_rep_id_number_bidx
       ORDER BY r.ord
      RETURNING id, uscc`,
     [JSON.stringify(records), source.dept, source.batch ?? null],
@@ -216,17 +223,21 @@ export async function updateEntity(
   }
   if (patch.legalRep !== undefined) {
     const rep = patch.legalRep;
+    const codec = await atRest(db);
     const personId = param(rep.personId ?? null);
-    const idNumber = param(rep.idNumber ?? null);
+    const idNumber = param(codec.encodeValue('entities', 'legal_rep_id_number', rep.idNumber));
+    const idKey = param(codec.blindIndexFor('entities', 'legal_rep_id_number', rep.idNumber));
     const name = param(rep.name ?? null);
-    // Resolve the person once; the registered name and ID number default to the person's.
+    // Resolve the person once; the registered name and ID number default to the person's. Whether the
+    // number changed is the trigger's business (it compares blind indexes, not ciphertexts).
     sets.push(
-      `(legal_rep_person_id, legal_rep_id_number, legal_rep_name) = (
-         SELECT coalesce(${personId}::bigint, p2.id), coalesce(${idNumber}::text, p1.id_number),
-                coalesce(${name}::text, p1.name, p2.name)
+      `(legal_rep_person_id, legal_rep_id_number, legal_rep_id_number_bidx, legal_rep_name) = (
+         SELECT coalesce(${personId}::bigint, p2.id),
+                CASE WHEN ${idKey}::text IS NULL THEN p1.id_number ELSE ${idNumber}::text END,
+                coalesce(${idKey}::text, p1.id_number_bidx), coalesce(${name}::text, p1.name, p2.name)
            FROM (SELECT 1) one
            LEFT JOIN persons p1 ON p1.id = ${personId}::bigint
-           LEFT JOIN persons p2 ON ${personId}::bigint IS NULL AND p2.id_number = ${idNumber}::text)`,
+           LEFT JOIN persons p2 ON ${personId}::bigint IS NULL AND p2.id_number_bidx = ${idKey}::text)`,
     );
   }
   if (sets.length === 0) throw errors.invalidArgument('patch', 'changes nothing');
@@ -276,6 +287,7 @@ export async function insertShareholdings(
   source: Source,
 ): Promise<number[]> {
   if (inputs.length === 0) return [];
+  const codec = await atRest(db);
   const records = inputs.map((s, i) => {
     const pct = Number(s.percentage);
     if (!(pct > 0 && pct <= 100)) {
@@ -290,7 +302,12 @@ export async function insertShareholdings(
       entity_id: s.entityId,
       kind: h.kind,
       person_id: h.kind === 'person' ? (h.personId ?? null) : null,
-      id_number: h.kind === 'person' ? (h.idNumber ?? null) : null,
+      id_number:
+        h.kind === 'person' ? codec.encodeValue('shareholdings', 'shareholder_id_number', h.idNumber) : null,
+      id_number_bidx:
+        h.kind === 'person'
+          ? codec.blindIndexFor('shareholdings', 'shareholder_id_number', h.idNumber)
+          : null,
       holder_entity_id: h.kind === 'entity' ? h.entityId : null,
       name: h.name ?? null,
       percentage: String(s.percentage),
@@ -303,17 +320,19 @@ export async function insertShareholdings(
   });
   const inserted = await db.query<{ id: number }>(
     `INSERT INTO shareholdings (entity_id, shareholder_kind, shareholder_person_id, shareholder_entity_id,
-        shareholder_name, shareholder_id_number, subscribed_amount, currency, percentage, acquired_on, ended_on,
-        source_dept, source_batch)
+        shareholder_name, shareholder_id_number, shareholder_id_number_bidx, subscribed_amount, currency,
+        percentage, acquired_on, ended_on, source_dept, source_batch)
      SELECT r.entity_id, r.kind, CASE WHEN r.kind = 'person' THEN coalesce(r.person_id, p2.id) END,
             r.holder_entity_id, coalesce(r.name, p1.name, p2.name, h.name, '(unknown)'),
-            CASE WHEN r.kind = 'person' THEN coalesce(r.id_number, p1.id_number) END,
+            CASE WHEN r.kind <> 'person' THEN NULL WHEN r.id_number_bidx IS NULL THEN p1.id_number
+                 ELSE r.id_number END,
+            CASE WHEN r.kind = 'person' THEN coalesce(r.id_number_bidx, p1.id_number_bidx) END,
             r.amount, r.currency, r.percentage, r.acquired_on, r.ended_on, $2, $3
        FROM jsonb_to_recordset($1::jsonb) AS r(ord int, entity_id bigint, kind text, person_id bigint,
-            id_number text, holder_entity_id bigint, name text, percentage numeric, amount numeric,
+            id_number text, id_number_bidx text, holder_entity_id bigint, name text, percentage numeric, amount numeric,
             currency text, acquired_on date, ended_on date)
        LEFT JOIN persons p1 ON r.kind = 'person' AND p1.id = r.person_id
-       LEFT JOIN persons p2 ON r.kind = 'person' AND r.person_id IS NULL AND p2.id_number = r.id_number
+       LEFT JOIN persons p2 ON r.kind = 'person' AND r.person_id IS NULL AND p2.id_number_bidx = r.id_number_bidx
        LEFT JOIN entities h ON h.id = r.holder_entity_id
       ORDER BY r.ord
      RETURNING id`,

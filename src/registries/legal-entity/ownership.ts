@@ -38,6 +38,7 @@ export interface BeneficialOwnerRow {
   /** The person in the population registry, when the holding names one. */
   personId: number | null;
   name: string;
+  /** Stored form (a ciphertext): decrypted by the access layer when the caller may see it. */
   idNumber: string | null;
   /** Effective share of the root entity, 0..1: the product of the shares along a path, summed over paths. */
   share: number;
@@ -60,13 +61,15 @@ export function beneficialOwnersSql(roots: readonly number[], threshold: number,
     WITH RECURSIVE walk AS (
       SELECT s.entity_id AS root, s.shareholder_kind AS kind, s.shareholder_entity_id AS holder,
              s.shareholder_person_id AS person_id, s.shareholder_name AS name,
-             s.shareholder_id_number AS id_number, s.percentage::float8 / 100 AS share, 1 AS depth,
+             s.shareholder_id_number AS id_number, s.shareholder_id_number_bidx AS id_key,
+             s.percentage::float8 / 100 AS share, 1 AS depth,
              ARRAY[s.entity_id] AS path
         FROM shareholdings s
        WHERE s.entity_id = ANY(${sql.param([...roots])}::bigint[]) AND s.ended_on IS NULL
       UNION ALL
       SELECT w.root, s.shareholder_kind, s.shareholder_entity_id, s.shareholder_person_id, s.shareholder_name,
-             s.shareholder_id_number, w.share * s.percentage::float8 / 100, w.depth + 1, w.path || w.holder
+             s.shareholder_id_number, s.shareholder_id_number_bidx, w.share * s.percentage::float8 / 100,
+             w.depth + 1, w.path || w.holder
         FROM walk w
         JOIN shareholdings s ON s.entity_id = w.holder AND s.ended_on IS NULL
        WHERE w.kind = 'entity' AND w.depth < ${maxDepth}::int AND NOT (w.holder = ANY(w.path))
@@ -75,7 +78,7 @@ export function beneficialOwnersSql(roots: readonly number[], threshold: number,
            sum(share) AS share, count(*)::int AS paths, min(depth) AS "shortestDepth"
       FROM walk
      WHERE kind = 'person'
-     GROUP BY root, coalesce('p' || person_id::text, 'i' || id_number, 'n' || name)
+     GROUP BY root, coalesce('p' || person_id::text, 'i' || id_key, 'n' || name)
     HAVING sum(share) >= ${threshold}::float8 - 1e-12
      ORDER BY root, share DESC, name`;
 }

@@ -1,9 +1,14 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { JurisdictionScope } from '../../access/principal.ts';
+import { codecFor } from '../../crypto/at-rest.ts';
 import type { Geometry } from '../../db/geojson.ts';
 import { rows } from '../../db/index.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
 
+/**
+ * A person as stored: the sensitive fields (ID number, addresses, phone) are ciphertexts here, decrypted
+ * by the GraphQL access layer for the fields a caller may see (src/crypto/at-rest.ts).
+ */
 export interface PersonRow {
   id: number;
   idNumber: string;
@@ -60,15 +65,21 @@ export function personById(ctx: GatewayContext) {
   });
 }
 
-/** Persons by ID number, unscoped: the caller decides what an out-of-scope hit means. */
+/**
+ * Persons by ID number (in clear, as parsed), unscoped: the caller decides what an out-of-scope hit means.
+ * Looked up by the blind index of the number: the stored number is a ciphertext.
+ */
 export function personByIdNumber(ctx: GatewayContext) {
   return ctx.loaders.get<string, PersonRow | null>('person.byIdNumber', async (numbers) => {
-    const found = await rows<PersonRow>(
+    const codec = codecFor(ctx.db);
+    const keys = numbers.map((n) => codec.blindIndexFor('persons', 'id_number', n));
+    const found = await rows<PersonRow & { idNumberBidx: string }>(
       ctx.db,
-      sql`SELECT ${PERSON_COLUMNS} FROM persons p WHERE p.id_number = ANY(${sql.param([...numbers])}::text[])`,
+      sql`SELECT ${PERSON_COLUMNS}, p.id_number_bidx AS "idNumberBidx" FROM persons p
+           WHERE p.id_number_bidx = ANY(${sql.param(keys.filter((k) => k !== null))}::text[])`,
     );
-    const byNumber = new Map(found.map((p) => [p.idNumber, p]));
-    return numbers.map((n) => byNumber.get(n) ?? null);
+    const byKey = new Map(found.map(({ idNumberBidx, ...p }) => [idNumberBidx, p as PersonRow]));
+    return keys.map((k) => (k === null ? null : (byKey.get(k) ?? null)));
   });
 }
 
