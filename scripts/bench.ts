@@ -20,6 +20,7 @@ import { benchLegalEntity } from './bench/legal-entity.ts';
 import { benchPopulationReads } from './bench/population.ts';
 import { benchQuality } from './bench/quality.ts';
 import { benchSpatial } from './bench/spatial.ts';
+import { benchTags } from './bench/tags.ts';
 
 const { values } = parseArgs({
   options: {
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
   if (wanted('legal-entity')) comparisons.push(...(await benchLegalEntity(ctx, entities)));
   // After legal-entity, so the passes cover the entities when that suite generated them.
   if (wanted('quality')) comparisons.push(...(await benchQuality(ctx)));
+  if (wanted('tags')) comparisons.push(...(await benchTags(ctx)));
 
   const table = report(comparisons);
   const header = `# govbase bench — ${new Date().toISOString()}\n\n${db.kind}, ${sizes}, ${process.version}\n\n`;

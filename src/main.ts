@@ -10,6 +10,7 @@ import { loadReferenceData } from './ingest/reference-data.ts';
 import { seedLayers, seedPopulation } from './ingest/seed.ts';
 import { mapRoute } from './map/route.ts';
 import { ogcRoute, tilesRoute } from './ogc/index.ts';
+import { openDataRoute } from './open-data/index.ts';
 
 /** Starts the service: open and migrate the database, load reference data (and the demo seed), serve. */
 async function main(): Promise<void> {
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const gateway = createGateway({
     db,
     config,
-    routes: [ogcRoute(), tilesRoute(), mapRoute()],
+    routes: [ogcRoute(), tilesRoute(), mapRoute(), openDataRoute()],
     jwt: {
       ...(config.jwtSecret ? { secret: config.jwtSecret } : {}),
       ...(config.jwtPublicKeyFile ? { publicKeyPem: readFileSync(config.jwtPublicKeyFile, 'utf8') } : {}),

@@ -14,6 +14,7 @@ import '../registries/population/access-report.ts';
 import '../quality/graphql.ts';
 import '../tags/graphql.ts';
 import '../subjects/index.ts';
+import '../catalogue/graphql.ts';
 import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 
