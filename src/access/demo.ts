@@ -36,6 +36,9 @@ const LEGAL_ENTITY = [
   'governance.change_log',
 ];
 
+/** Data disputes (raise and follow them, or resolve those routed to the department) and import batches. */
+const DATA_UPDATES = ['governance.data_disputes', 'governance.import_batches'];
+
 export interface DemoPrincipal {
   department: string;
   name: string;
@@ -59,6 +62,7 @@ export const DEMO_PRINCIPALS = {
     grants: [
       { datasets: POPULATION, maxLevel: 3, purposes: ['social_assistance'] },
       { datasets: LEGAL_ENTITY, maxLevel: 2, purposes: ['social_assistance'] },
+      { datasets: DATA_UPDATES, maxLevel: 2, purposes: [] },
     ],
   },
   provincialMarketRegulation: {
@@ -72,6 +76,7 @@ export const DEMO_PRINCIPALS = {
     grants: [
       { datasets: ['population.persons'], maxLevel: 2, purposes: ['market_supervision'] },
       { datasets: LEGAL_ENTITY, maxLevel: 4, purposes: ['market_supervision'] },
+      { datasets: DATA_UPDATES, maxLevel: 2, purposes: [] },
     ],
   },
   nationalPublicSecurity: {
@@ -90,6 +95,7 @@ export const DEMO_PRINCIPALS = {
         canWrite: true,
       },
       { datasets: LEGAL_ENTITY, maxLevel: 3, purposes: ['criminal_investigation'] },
+      { datasets: DATA_UPDATES, maxLevel: 2, purposes: [] },
     ],
   },
   platformSteward: {
@@ -103,6 +109,7 @@ export const DEMO_PRINCIPALS = {
     grants: [
       { datasets: POPULATION, maxLevel: 4, purposes: ['data_governance'] },
       { datasets: LEGAL_ENTITY, maxLevel: 4, purposes: ['data_governance'] },
+      { datasets: DATA_UPDATES, maxLevel: 2, purposes: [] },
     ],
   },
 } satisfies Record<string, DemoPrincipal>;

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { entitiesDataset } from '../../../schema/legal-entity.ts';
+import { entitiesDataset, entitiesHistoryDataset } from '../../../schema/legal-entity.ts';
 import { parseUscc } from '../../codes/index.ts';
 import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
@@ -16,6 +16,7 @@ import {
   LegalFormEnum,
   ParentRelationEnum,
 } from './entity-types.ts';
+import { entityAsOf } from './history.ts';
 
 /** Parses a USCC argument or throws INVALID_USCC naming it; pilot-era codes pass (they are flagged). */
 export function requireUscc(value: string, argument: string): string {
@@ -48,11 +49,19 @@ builder.queryField('entity', (t) =>
     description:
       'A legal entity by its unified social credit code. A malformed code or a wrong check character is ' +
       'INVALID_USCC; an early pilot code whose embedded organisation code fails its own check is accepted.',
-    args: { uscc: t.arg.string({ required: true }) },
+    args: {
+      uscc: t.arg.string({ required: true }),
+      asOf: t.arg({
+        type: 'DateTime',
+        description:
+          'A past instant: the entity as the registry recorded it then (needs a grant on legal_entity.entities_history)',
+      }),
+    },
     requiresDataset: entitiesDataset,
     resolve: async (_root, args, ctx) => {
       const uscc = requireUscc(args.uscc, 'uscc');
-      const entity = await entityByUscc(ctx).load(uscc);
+      if (args.asOf) ctx.access.requireDataset(entitiesHistoryDataset);
+      const entity = args.asOf ? await entityAsOf(ctx, uscc, args.asOf) : await entityByUscc(ctx).load(uscc);
       if (!entity) return null;
       const scope = ctx.access.principal.scope;
       if (scope && !(entity.divisionCode >= scope.lo && entity.divisionCode <= scope.hi)) {

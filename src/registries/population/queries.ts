@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { householdsDataset, personsDataset } from '../../../schema/population.ts';
+import { householdsDataset, personsDataset, personsHistoryDataset } from '../../../schema/population.ts';
 import { parseIdNumber } from '../../codes/index.ts';
 import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
@@ -7,6 +7,7 @@ import { builder } from '../../gateway/builder.ts';
 import { decodeCursor, encodeCursor, pageSize } from '../../gateway/pagination.ts';
 import { TagFilter, tagConditions } from '../../tags/filter.ts';
 import { requireDivision } from '../spatial/division-directory.ts';
+import { personAsOf } from './history.ts';
 import { householdByNumber } from './household-store.ts';
 import {
   birthDateForAge,
@@ -48,13 +49,21 @@ function requireIdNumber(value: string, argument: string): string {
 builder.queryField('person', (t) =>
   t.field({
     type: PersonRef,
-    description: 'A person by citizen ID number. Needs the right to read ID numbers in clear.',
-    args: { idNumber: t.arg.string({ required: true }) },
+    description:
+      'A person by citizen ID number. Needs the right to read ID numbers in clear. With `asOf`, the person as ' +
+      'the registry recorded it at that instant (needs a grant on population.persons_history).',
+    args: {
+      idNumber: t.arg.string({ required: true }),
+      asOf: t.arg({ type: 'DateTime', description: 'A past instant: the version current then' }),
+    },
     requiresDataset: personsDataset,
     filters: { idNumber: { dataset: personsDataset, field: 'idNumber' } },
     resolve: async (_root, args, ctx) => {
       const idNumber = requireIdNumber(args.idNumber, 'idNumber');
-      const person = await personByIdNumber(ctx).load(idNumber);
+      if (args.asOf) ctx.access.requireDataset(personsHistoryDataset);
+      const person = args.asOf
+        ? await personAsOf(ctx, idNumber, args.asOf)
+        : await personByIdNumber(ctx).load(idNumber);
       if (!person) return null;
       if (
         !ctx.access.inScope(person.hukouDivisionCode) &&

@@ -1,0 +1,483 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { basename } from 'node:path';
+import { csvField, type Database, type Queryable } from '../../db/index.ts';
+import {
+  type BatchCounts,
+  batchByKey,
+  failBatch,
+  fileChecksum,
+  finishBatch,
+  ImportError,
+  loadSource,
+  setPhase,
+  startBatch,
+} from './batches.ts';
+import { requiredOnInsert } from './checks.ts';
+import { Invalid, type ParseEnv, sridOf } from './fields.ts';
+import { formatOf, type ImportFormat, openSource, type RecordSource, type SourceRecord } from './formats.ts';
+import { rejectLowerAuthority } from './merge.ts';
+import { registrySpec } from './registries/index.ts';
+import { type MergeContext, type RegistrySpec, stagePhysicalColumns } from './spec.ts';
+import { type StagedRow, type StorageRows, storageFor } from './storage-row.ts';
+
+/**
+ * The import pipeline, the same for every registry and for a file or a single correction:
+ *
+ *   read (stream) → validate each row (codes, types, required fields, geometry and CRS) → COPY into an
+ *   attempt's staging table, refusals into its rejects table → set-based reference checks in SQL →
+ *   ONE transaction: conflict policy, update what really changed, insert what is new, lineage, the
+ *   batch's rejects and counts, status `merged`, staging dropped → the rejects file.
+ *
+ * History and the change log come from the registry tables' triggers inside that transaction. A process
+ * killed at any point leaves the registry as it was (the transaction never committed); the next run of
+ * the same delivery drops the dead attempt's staging tables and starts again. A delivery already merged
+ * is recognised by its checksum and changes nothing.
+ */
+
+export type ImportPhase =
+  | 'staged'
+  | 'validated'
+  | 'merge:checked'
+  | 'merge:written'
+  | 'merge:commit'
+  | 'merged';
+
+export interface ImportProgress {
+  rows: number;
+  bytes: number;
+  totalBytes: number;
+}
+
+export type ImportInput =
+  | { kind: 'file'; path: string; format?: ImportFormat | undefined }
+  | { kind: 'records'; name: string; records: readonly Record<string, unknown>[] };
+
+export interface ImportOptions {
+  /** persons, entities, features, … (registries/index.ts). */
+  registry: string;
+  input: ImportInput;
+  /** Department code of the source. */
+  sourceDept: string;
+  /** The batch id; default `<registry>-<source>-<checksum prefix>`. */
+  batchId?: string | undefined;
+  /** Validate and merge inside a transaction that is rolled back: exact counts, nothing written. */
+  dryRun?: boolean | undefined;
+  /** Who runs it: the OS user of the CLI, the principal of a correction. */
+  submittedBy: string;
+  /** Why (corrections). */
+  note?: string | null | undefined;
+  /** CRS of coordinates that declare none: EPSG:4490 (default) or EPSG:4326. */
+  crs?: string | undefined;
+  /** Values of fields a record does not carry (the CLI's --layer sets layer_id). */
+  defaults?: Record<string, unknown> | undefined;
+  /** Where the rejects go; default `<file>.rejects.csv` for a file, none for records. */
+  rejectsPath?: string | null | undefined;
+  onProgress?: (progress: ImportProgress) => void;
+  /** Called as each phase is reached (tests stop the process here). */
+  onPhase?: (phase: ImportPhase) => void | Promise<void>;
+}
+
+export interface RejectRow {
+  row: number;
+  field: string;
+  reason: string;
+}
+
+export interface ImportReport extends BatchCounts {
+  batchId: string;
+  registry: string;
+  sourceDept: string;
+  checksum: string;
+  /** merged; dry_run (nothing written); already_merged (this delivery was merged before: nothing to do). */
+  status: 'merged' | 'dry_run' | 'already_merged';
+  rejects: RejectRow[];
+  rejectsFile: string | null;
+}
+
+class DryRunDone extends Error {
+  constructor(
+    readonly counts: BatchCounts,
+    readonly rejects: RejectRow[],
+  ) {
+    super('dry run: rolled back');
+  }
+}
+
+const CODE_LISTS = ['ethnicity', 'marital_status', 'education', 'nationality', 'industry_section'];
+
+async function loadCodeLists(db: Queryable): Promise<Map<string, Set<string>>> {
+  const found = await db.query<{ list: string; code: string }>(
+    `SELECT list, code FROM code_lists WHERE list = ANY($1::text[])`,
+    [CODE_LISTS],
+  );
+  const lists = new Map<string, Set<string>>();
+  for (const { list, code } of found) {
+    const set = lists.get(list) ?? new Set<string>();
+    set.add(code);
+    lists.set(list, set);
+  }
+  return lists;
+}
+
+function stageBase(batchId: string): string {
+  return `import_stage_${createHash('sha256').update(batchId).digest('hex').slice(0, 16)}`;
+}
+
+/** Drops the staging tables of every earlier attempt of a batch (a killed run leaves them behind). */
+async function dropStaging(db: Queryable, base: string): Promise<void> {
+  const tables = await db.query<{ name: string }>(
+    `SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1`,
+    [`${base}\\_%`],
+  );
+  for (const { name } of tables) await db.query(`DROP TABLE IF EXISTS ${name}`);
+}
+
+function recordsSource(records: readonly Record<string, unknown>[]): RecordSource {
+  return {
+    format: 'ndjson',
+    totalBytes: records.length,
+    bytesRead: () => records.length,
+    records: (async function* () {
+      let row = 0;
+      for (const record of records) yield { row: ++row, record: { ...record } } satisfies SourceRecord;
+    })(),
+  };
+}
+
+interface StageResult {
+  total: number;
+  staged: number;
+  /** AND of the present masks of every staged row: the columns every row supplies. */
+  presentInEveryRow: number;
+}
+
+/** Reads, validates and stages the delivery; refusals of the row checks go to the rejects table. */
+async function stage(
+  db: Database,
+  spec: RegistrySpec,
+  source: RecordSource,
+  ctx: MergeContext,
+  env: ParseEnv,
+  onProgress?: (progress: ImportProgress) => void,
+  defaultValues?: Record<string, unknown>,
+): Promise<StageResult> {
+  const defaults = defaultValues ? Object.entries(defaultValues) : null;
+  const columns = spec.columns;
+  const names = new Set(columns.map((c) => c.name));
+  if (source.columns) {
+    const unknown = source.columns.filter((c) => !names.has(c));
+    if (unknown.length > 0 && !spec.restColumn) {
+      throw new ImportError(
+        `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} for ${spec.name} ` +
+          `(known: ${[...names].join(', ')})`,
+      );
+    }
+    for (const key of spec.key) {
+      if (!source.columns.includes(key)) throw new ImportError(`the header lacks the key column ${key}`);
+    }
+  }
+  const physical = stagePhysicalColumns(spec, ctx.storage).map((c) => c.name);
+  const bits = columns.map((_c, i) => 2 ** i);
+  const bitByName = new Map(columns.map((c, i) => [c.name, 2 ** i]));
+  const keyBits = spec.key.map((key) => bitByName.get(key)!);
+  const isPresent = (present: number) => (field: string) => (present & (bitByName.get(field) ?? 0)) !== 0;
+  const presentWith = columns.map((c) =>
+    c.presentWith ? columns.findIndex((o) => o.name === c.presentWith) : -1,
+  );
+  const refusals: string[] = [];
+  const result: StageResult = { total: 0, staged: 0, presentInEveryRow: 2 ** columns.length - 1 };
+
+  async function* lines(): AsyncGenerator<string> {
+    let chunk = '';
+    for await (const item of source.records) {
+      result.total++;
+      if (onProgress && (result.total & 0x3fff) === 0) {
+        onProgress({ rows: result.total, bytes: source.bytesRead(), totalBytes: source.totalBytes });
+      }
+      const reject = (field: string, reason: string) => {
+        refusals.push(`${item.row},${csvField(field)},${csvField(reason)}\n`);
+      };
+      if (item.error) {
+        reject('*', `row ${item.error}`);
+        continue;
+      }
+      const record = item.record;
+      if (defaults) for (const [key, value] of defaults) if (!(key in record)) record[key] = value;
+      if (item.geometry !== undefined && spec.geometryColumn && !(spec.geometryColumn in record)) {
+        record[spec.geometryColumn] = item.geometry;
+      }
+      if (item.featureId !== undefined && spec.featureIdColumn && !(spec.featureIdColumn in record)) {
+        record[spec.featureIdColumn] = item.featureId;
+      }
+      if (spec.restColumn && !(spec.restColumn in record && typeof record[spec.restColumn] === 'object')) {
+        const rest: Record<string, unknown> = {};
+        for (const key of Object.keys(record)) {
+          if (!names.has(key)) {
+            rest[key] = record[key];
+            delete record[key];
+          }
+        }
+        record[spec.restColumn] = rest;
+      } else if (!source.columns) {
+        for (const key of Object.keys(record)) {
+          if (!names.has(key)) reject(key, `is not a field of ${spec.name}`);
+        }
+      }
+      const row: StagedRow = {};
+      let present = 0;
+      let bad = false;
+      for (let i = 0; i < columns.length; i++) {
+        const column = columns[i]!;
+        if (!column.parse) continue;
+        if (!(column.name in record)) {
+          row[column.name] = null;
+          continue;
+        }
+        present |= bits[i]!;
+        const value = column.parse(record[column.name], env);
+        if (value instanceof Invalid) {
+          reject(column.name, value.reason);
+          bad = true;
+          row[column.name] = null;
+        } else if (value === null && column.notEmpty) {
+          reject(column.name, 'is required');
+          bad = true;
+          row[column.name] = null;
+        } else row[column.name] = value;
+      }
+      spec.key.forEach((key, i) => {
+        if (!(present & keyBits[i]!)) {
+          reject(key, 'is required: it identifies the record');
+          bad = true;
+        }
+      });
+      if (bad) {
+        // Unknown fields alone do not stop the row's other defects from being reported, nor vice versa.
+        continue;
+      }
+      const before = refusals.length;
+      spec.rowCheck?.(row, isPresent(present), reject);
+      if (refusals.length > before) continue;
+      for (let i = 0; i < columns.length; i++) {
+        if (presentWith[i]! >= 0 && present & bits[presentWith[i]!]!) present |= bits[i]!;
+      }
+      spec.derive?.(row, ctx.storage);
+      const stored = ctx.storage.row(spec.table, row);
+      let line = `${item.row},${present}`;
+      for (const name of physical) line += `,${csvField(stored[name])}`;
+      chunk += `${line}\n`;
+      result.staged++;
+      result.presentInEveryRow &= present;
+      if (chunk.length > 1 << 20) {
+        yield chunk;
+        chunk = '';
+      }
+    }
+    if (chunk) yield chunk;
+  }
+
+  await db.copyCsv(`${ctx.stage} (row_no, present, ${physical.join(', ')})`, lines());
+  if (refusals.length > 0) await db.copyCsv(`${ctx.rejects} (row_no, field, reason)`, refusals);
+  if (result.staged === 0) result.presentInEveryRow = 0;
+  onProgress?.({ rows: result.total, bytes: source.totalBytes, totalBytes: source.totalBytes });
+  return result;
+}
+
+async function readRejects(db: Queryable, rejectsTable: string): Promise<RejectRow[]> {
+  const found = await db.query<{ row: number; field: string; reason: string }>(
+    `SELECT row_no AS row, field, reason FROM ${rejectsTable} ORDER BY row_no, field, reason`,
+  );
+  return found.map((r) => ({ row: Number(r.row), field: r.field, reason: r.reason }));
+}
+
+async function writeRejects(path: string, rejects: readonly RejectRow[]): Promise<void> {
+  const out = createWriteStream(path, { encoding: 'utf8' });
+  out.write('row,field,reason\n');
+  for (const r of rejects) {
+    if (!out.write(`${r.row},${csvField(r.field)},${csvField(r.reason)}\n`)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
+/** Runs one import (or correction) to its end; see the module comment. */
+export async function runImport(db: Database, options: ImportOptions): Promise<ImportReport> {
+  const spec = registrySpec(options.registry);
+  const source = await loadSource(db, options.sourceDept);
+  const input = options.input;
+  const format: ImportFormat | 'graphql' =
+    input.kind === 'file' ? (input.format ?? formatOf(input.path)) : 'graphql';
+  const checksum =
+    input.kind === 'file'
+      ? await fileChecksum(input.path)
+      : createHash('sha256').update(JSON.stringify(input.records)).update(randomUUID()).digest('hex');
+  const fileName = input.kind === 'file' ? basename(input.path) : input.name;
+  const rejectsFile =
+    options.rejectsPath !== undefined
+      ? options.rejectsPath
+      : input.kind === 'file'
+        ? `${input.path}.rejects.csv`
+        : null;
+  const report = (
+    status: ImportReport['status'],
+    counts: BatchCounts,
+    batchId: string,
+    rejects: RejectRow[],
+  ) => ({
+    batchId,
+    registry: spec.name,
+    sourceDept: source.code,
+    checksum,
+    status,
+    ...counts,
+    rejects,
+    rejectsFile,
+  });
+
+  const existing = await batchByKey(db, spec.name, source.code, checksum);
+  if (existing && options.batchId && existing.id !== options.batchId) {
+    throw new ImportError(
+      `this delivery is batch '${existing.id}' already; it cannot also be '${options.batchId}'`,
+    );
+  }
+  if (existing?.status === 'merged') {
+    const rejects = (
+      await db.query<{ row: number; field: string; reason: string }>(
+        `SELECT row_no AS row, field, reason FROM import_rejects WHERE batch_id = $1 ORDER BY row_no, field, reason`,
+        [existing.id],
+      )
+    ).map((r) => ({ row: Number(r.row), field: r.field, reason: r.reason }));
+    if (rejectsFile) await writeRejects(rejectsFile, rejects);
+    return report(
+      'already_merged',
+      {
+        totalRows: existing.totalRows,
+        accepted: existing.accepted,
+        rejected: existing.rejected,
+        inserted: 0,
+        changed: 0,
+        unchanged: existing.accepted,
+      },
+      existing.id,
+      rejects,
+    );
+  }
+
+  const batchId = existing?.id ?? options.batchId ?? `${spec.name}-${source.code}-${checksum.slice(0, 12)}`;
+  const attempt = await startBatch(db, {
+    id: batchId,
+    registry: spec.name,
+    sourceDept: source.code,
+    fileName,
+    checksum,
+    format,
+    submittedBy: options.submittedBy,
+    note: options.note ?? null,
+  });
+  const base = stageBase(batchId);
+  const storage: StorageRows = await storageFor(db);
+  const ctx: MergeContext = {
+    db,
+    batchId,
+    source,
+    storage,
+    stage: `${base}_${attempt}`,
+    rejects: `${base}_${attempt}_rejects`,
+  };
+  const phase = async (name: ImportPhase) => {
+    await options.onPhase?.(name);
+  };
+
+  try {
+    await dropStaging(db, base);
+    const physical = stagePhysicalColumns(spec, storage);
+    await db.exec(
+      `CREATE UNLOGGED TABLE ${ctx.stage} (row_no int NOT NULL, present bigint NOT NULL,
+         ${physical.map((c) => `${c.name} ${c.type}`).join(', ')});
+       CREATE UNLOGGED TABLE ${ctx.rejects} (row_no int NOT NULL, field text NOT NULL, reason text NOT NULL)`,
+    );
+    const records =
+      input.kind === 'file'
+        ? await openSource(input.path, format as ImportFormat)
+        : recordsSource(input.records);
+    const declared = options.crs ? sridOf(options.crs) : 4490;
+    if (declared === null)
+      throw new ImportError(`--crs ${options.crs}: only EPSG:4490 and EPSG:4326 are accepted`);
+    const env: ParseEnv = {
+      today: new Date().toISOString().slice(0, 10),
+      codeLists: await loadCodeLists(db),
+      get srid() {
+        const crs = records.crs?.();
+        return crs ? (sridOf(crs) ?? -1) : declared;
+      },
+    };
+    const staged = await stage(db, spec, records, ctx, env, options.onProgress, options.defaults);
+    await db.exec(`ANALYZE ${ctx.stage}; ANALYZE ${ctx.rejects}`);
+    await phase('staged');
+
+    await setPhase(db, batchId, 'validating');
+    for (const check of spec.referenceChecks(ctx)) await db.exec(check);
+    const required = requiredOnInsert(spec, ctx, staged.presentInEveryRow);
+    if (required) await db.exec(required);
+    await phase('validated');
+    await setPhase(db, batchId, 'merging');
+
+    let counts: BatchCounts;
+    let rejects: RejectRow[];
+    try {
+      ({ counts, rejects } = await db.transaction(async (tx) => {
+        const txCtx: MergeContext = { ...ctx, db: tx };
+        const [locked] = await tx.query<{ status: string }>(
+          `SELECT status FROM import_batches WHERE id = $1 FOR UPDATE`,
+          [batchId],
+        );
+        if (locked?.status === 'merged')
+          throw new ImportError(`batch '${batchId}' was merged by another run meanwhile`);
+        await rejectLowerAuthority(spec, txCtx);
+        await phase('merge:checked');
+        const merged = await spec.merge(txCtx);
+        await phase('merge:written');
+        const [refused] = await tx.query<{ n: number }>(
+          `SELECT count(DISTINCT row_no)::int AS n FROM ${ctx.rejects}`,
+        );
+        const rejected = Number(refused?.n ?? 0);
+        const accepted = staged.total - rejected;
+        const counts: BatchCounts = {
+          totalRows: staged.total,
+          accepted,
+          rejected,
+          inserted: merged.inserted,
+          changed: merged.changed,
+          unchanged: accepted - merged.inserted - merged.changed,
+        };
+        const rejects = await readRejects(tx, ctx.rejects);
+        if (options.dryRun) throw new DryRunDone(counts, rejects);
+        await tx.query(
+          `INSERT INTO import_rejects (batch_id, row_no, field, reason)
+           SELECT $1, row_no, field, reason FROM ${ctx.rejects}`,
+          [batchId],
+        );
+        await finishBatch(tx, batchId, 'merged', counts);
+        await tx.query(`DROP TABLE ${ctx.stage}`);
+        await tx.query(`DROP TABLE ${ctx.rejects}`);
+        await phase('merge:commit');
+        return { counts, rejects };
+      }));
+    } catch (error) {
+      if (!(error instanceof DryRunDone)) throw error;
+      await finishBatch(db, batchId, 'dry_run', error.counts);
+      await dropStaging(db, base);
+      if (rejectsFile) await writeRejects(rejectsFile, error.rejects);
+      return report('dry_run', error.counts, batchId, error.rejects);
+    }
+    await phase('merged');
+    if (rejectsFile) await writeRejects(rejectsFile, rejects);
+    return report('merged', counts, batchId, rejects);
+  } catch (error) {
+    await failBatch(db, batchId, (error as Error).message).catch(() => undefined);
+    await dropStaging(db, base).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,20 @@
+import { ImportError } from '../batches.ts';
+import type { RegistrySpec } from '../spec.ts';
+import { entitiesSpec } from './entities.ts';
+import { featuresSpec } from './features.ts';
+import { personsSpec } from './persons.ts';
+
+/** The registries an import or a correction can write, by CLI name. */
+export const REGISTRY_SPECS: Readonly<Record<string, RegistrySpec>> = {
+  persons: personsSpec,
+  entities: entitiesSpec,
+  features: featuresSpec,
+};
+
+export function registrySpec(name: string): RegistrySpec {
+  const spec = REGISTRY_SPECS[name];
+  if (!spec) {
+    throw new ImportError(`unknown registry '${name}' (one of ${Object.keys(REGISTRY_SPECS).join(', ')})`);
+  }
+  return spec;
+}
