@@ -278,6 +278,14 @@ describe('spatialAggregate by H3 through the gateway', () => {
               'MPS', 'h3-test'
          FROM generate_series(1, 105000) n`,
     );
+    // Seven at sea, outside every division polygon.
+    await db.query(
+      `INSERT INTO persons (id_number, name, gender, birth_date, hukou_division_code, residence_division_code,
+                            residence_point, source_dept, source_batch)
+       SELECT 'HS' || lpad(n::text, 16, '0'), '测试', '2', DATE '1990-01-01', '310101', '310101',
+              ST_SetSRID(ST_Point(123.7 + n * 0.01, 30.2), 4490), 'MPS', 'h3-test'
+         FROM generate_series(1, 7) n`,
+    );
     gateway = await testGateway(db);
   });
   afterAll(() => db?.dispose());
@@ -301,6 +309,60 @@ describe('spatialAggregate by H3 through the gateway', () => {
       expect(first.geometry.type).toBe('Polygon');
       expect(first.geometry.coordinates[0]).toEqual(cellToBoundary(first.key, true));
     }
+  });
+
+  it('counts persons outside every division in the total, in no division cell', async () => {
+    const sea = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [123.5, 30.0],
+          [124.0, 30.0],
+          [124.0, 30.5],
+          [123.5, 30.5],
+          [123.5, 30.0],
+        ],
+      ],
+    };
+    const [inSea] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM divisions
+        WHERE boundary IS NOT NULL AND ST_Intersects(boundary, ST_SetSRID(ST_GeomFromGeoJSON($1), 4490))`,
+      [JSON.stringify(sea)],
+    );
+    expect(inSea!.n).toBe(0);
+    const byDivision = await gql(gateway, Q, { a: sea, by: 'DIVISION_LEVEL' }, MPS);
+    expect(byDivision.errors).toBeUndefined();
+    expect(byDivision.data!.spatialAggregate).toMatchObject({ total: 7, cells: [] });
+    const byH3 = await gql(gateway, Q, { a: sea, by: 'H3', r: 9 }, MPS);
+    expect(byH3.data!.spatialAggregate.total).toBe(7);
+    expect(byH3.data!.spatialAggregate.cells).toHaveLength(7);
+    // With persons on land too (the clusters near 120°E), the total still counts the seven.
+    const both = {
+      ...sea,
+      coordinates: [
+        [
+          [119.0, 24.0],
+          [124.0, 24.0],
+          [124.0, 31.5],
+          [119.0, 31.5],
+          [119.0, 24.0],
+        ],
+      ],
+    };
+    const mixed = await gql(gateway, Q, { a: both, by: 'DIVISION_LEVEL' }, MPS);
+    const [expected] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM persons
+        WHERE status = 'alive' AND ST_Intersects(ST_SetSRID(ST_GeomFromGeoJSON($1), 4490), residence_point)`,
+      [JSON.stringify(both)],
+    );
+    expect(expected!.n).toBeGreaterThan(100);
+    expect(mixed.errors).toBeUndefined();
+    expect(mixed.data!.spatialAggregate.total).toBe(expected!.n);
+    const inCells = mixed.data!.spatialAggregate.cells.reduce(
+      (s: number, c: { count: number }) => s + c.count,
+      0,
+    );
+    expect(inCells).toBeLessThanOrEqual(expected!.n - 7);
   });
 
   it(`refuses more than ${MAX_CELLS} cells, naming the argument`, async () => {

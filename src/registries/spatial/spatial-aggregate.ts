@@ -197,25 +197,37 @@ builder.queryField('spatialAggregate', (t) =>
       const where = sql.join(conditions, sql` AND `);
       const persons = sql`SELECT p.id, p.residence_point AS pt FROM persons p, a WHERE ${where}`;
       const withArea = sql`WITH a AS (SELECT ${area} AS g), p AS (${persons})`;
-      const [areaRow] = await rows<{ area: Geometry; total: number; latitude: number | null }>(
+      const [areaRow] = await rows<{ area: Geometry; latitude: number | null }>(
         ctx.db,
-        sql`${withArea} SELECT (SELECT ST_AsGeoJSON(g, 7)::json FROM a) AS area,
-                               (SELECT ST_Y(ST_Centroid(g)) FROM a) AS latitude, (SELECT count(*)::int FROM p) AS total`,
+        sql`WITH a AS (SELECT ${area} AS g) SELECT ST_AsGeoJSON(g, 7)::json AS area, ST_Y(ST_Centroid(g)) AS latitude FROM a`,
       );
+      const countAll = async () => {
+        const [row] = await rows<{ total: number }>(
+          ctx.db,
+          sql`${withArea} SELECT count(*)::int AS total FROM p`,
+        );
+        return row?.total ?? 0;
+      };
 
+      // Every person in the area: grid and H3 cells partition them, so their counts add up to it; the
+      // division query counts it in the same statement (a point on a shared border is in two divisions).
+      let total: number;
       let found: { key: string; label: string | null; count: number; geometry: Geometry | null }[];
       if (args.by === 'division') {
         const level = args.level ?? 'county';
         if (level === 'town')
           throw errors.invalidArgument('level', 'TOWN has no polygons: use COUNTY or above');
-        found = await rows(
+        const divisions = await rows<(typeof found)[number] & { total: number }>(
           ctx.db,
           sql`${withArea}
-              SELECT d.code AS key, d.name AS label, count(*)::int AS count, NULL::json AS geometry
+              SELECT d.code AS key, d.name AS label, count(*)::int AS count, NULL::json AS geometry,
+                     (SELECT count(*)::int FROM p) AS total
                 FROM p JOIN divisions d ON d.level = ${level} AND d.valid_to IS NULL AND d.boundary IS NOT NULL
                  AND d.boundary && p.pt AND ST_Intersects(d.boundary, p.pt)
                GROUP BY d.code, d.name ORDER BY d.code`,
         );
+        found = divisions.map(({ total: _, ...cell }) => cell);
+        total = divisions[0]?.total ?? (await countAll());
       } else if (args.by === 'grid') {
         const cell = args.cellMetres ?? 1000;
         if (!(cell >= 50 && cell <= 100_000))
@@ -233,6 +245,7 @@ builder.queryField('spatialAggregate', (t) =>
                 FROM c, s GROUP BY c.i, c.j, s.dx, s.dy ORDER BY c.i, c.j LIMIT ${MAX_CELLS + 1}`,
         );
         if (found.length > MAX_CELLS) throw tooManyCells('cellMetres');
+        total = found.reduce((sum, c) => sum + c.count, 0);
       } else {
         const resolution = args.resolution ?? 8;
         if (!(resolution >= 0 && resolution <= 15))
@@ -251,6 +264,7 @@ builder.queryField('spatialAggregate', (t) =>
             const ring = cellToBoundary(key, true) as [number, number][];
             return { key, label: null, count, geometry: { type: 'Polygon', coordinates: [ring] } };
           });
+        total = found.reduce((sum, c) => sum + c.count, 0);
       }
       const isCleared = cleared(ctx);
       const threshold = ctx.config.suppressionThreshold;
@@ -259,7 +273,6 @@ builder.queryField('spatialAggregate', (t) =>
         ...c,
         geometry: geometries.get(c.key) ?? null,
       }));
-      const total = areaRow?.total ?? 0;
       ctx.access.report.rows.SpatialAggregateCell =
         (ctx.access.report.rows.SpatialAggregateCell ?? 0) + cells.length;
       return {
