@@ -131,28 +131,78 @@ export interface AuditSlot {
 const RECORD_COLUMNS = `seq, at, principal, department_code, purpose, channel, operation, document_hash, fields,
   row_counts, subjects, outcome, arguments, prev_hash, hash`;
 
+const ROW_TYPES = [
+  'int8',
+  'timestamptz',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'text',
+  'jsonb',
+  'jsonb',
+  'text[]',
+  'text',
+  'jsonb',
+  'text',
+  'text',
+] as const;
+
 /**
- * Inserts a batch only when the chain head is still the one the batch was linked to (read in this
- * statement's snapshot, taken after the advisory lock, so every other writer's batch is visible). All
- * rows or none: the caller learns from the count whether another writer moved the head.
+ * One multi-row INSERT for a batch. With `lock`, the chain's advisory lock and the commit level are taken
+ * in the same statement (FROM a one-row subquery, so no row is produced before the lock is held): sent
+ * outside a transaction block, lock, insert and durable COMMIT are one round trip.
  */
-const INSERT_IF_HEAD = `WITH ins AS (
-  INSERT INTO audit_log (${RECORD_COLUMNS})
-  SELECT seq, at::timestamptz, principal, "departmentCode", purpose, channel, operation, "documentHash", fields,
-         "rowCounts", subjects, outcome, arguments, "prevHash", hash
-    FROM jsonb_to_recordset($1::jsonb) AS r(seq bigint, at text, principal text, "departmentCode" text,
-         purpose text, channel text, operation text, "documentHash" text, fields jsonb, "rowCounts" jsonb,
-         subjects text[], outcome text, arguments jsonb, "prevHash" text, hash text)
-   WHERE (SELECT coalesce(max(seq), 0) FROM audit_log) = $2::int8
-     AND ($2::int8 = 0 OR (SELECT hash FROM audit_log WHERE seq = $2::int8) = $3::text)
-  RETURNING 1)
-SELECT count(*)::int AS n FROM ins`;
+function insertSql(rows: number, lock: boolean): string {
+  const values = Array.from(
+    { length: rows },
+    (_, r) =>
+      `(${ROW_TYPES.map((type, c) => `$${(lock ? 3 : 1) + r * ROW_TYPES.length + c}::${type}`).join(', ')})`,
+  ).join(',\n  ');
+  const source = `(VALUES ${values}) AS v(${RECORD_COLUMNS})`;
+  return lock
+    ? `INSERT INTO audit_log (${RECORD_COLUMNS})
+SELECT v.* FROM (SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', $2, true)) AS l, ${source}`
+    : `INSERT INTO audit_log (${RECORD_COLUMNS}) SELECT v.* FROM ${source}`;
+}
+
+function insertParams(records: AuditRecord[]): unknown[] {
+  return records.flatMap((r) => [
+    r.seq,
+    r.at,
+    r.principal,
+    r.departmentCode,
+    r.purpose,
+    r.channel,
+    r.operation,
+    r.documentHash,
+    JSON.stringify(r.fields),
+    JSON.stringify(r.rowCounts),
+    r.subjects,
+    r.outcome,
+    r.arguments == null ? null : JSON.stringify(r.arguments),
+    r.prevHash,
+    r.hash,
+  ]);
+}
+
+/** A record for this seq exists already: another writer appended since this process last did. */
+function isSeqTaken(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return e?.code === '23505' && (e.constraint === undefined || e.constraint === 'audit_log_pkey');
+}
 
 async function readHead(tx: Queryable): Promise<ChainHead> {
   const [last] = await tx.query<{ seq: number; hash: string }>(
     'SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
   );
   return last ? { seq: Number(last.seq), hash: last.hash } : GENESIS;
+}
+
+function headOf(records: AuditRecord[]): ChainHead {
+  const last = records.at(-1)!;
+  return { seq: last.seq, hash: last.hash };
 }
 
 function link(head: ChainHead, batch: Pending[]): AuditRecord[] {
@@ -189,10 +239,11 @@ function unstorable(value: unknown): boolean {
  *   COMMIT, one WAL flush for all of them). A batch about to be written waits up to `lingerMs` only for
  *   requests announced as executing (`slot()`); with nothing executing it goes at once.
  * - Several processes may write: each batch takes a transaction-scoped advisory lock, so batches commit
- *   one at a time in chain order. The chain head is kept in memory and the INSERT is conditional on it
- *   still being the head (a max(seq) and a hash compare on the primary key, inside the same statement);
- *   only when another writer moved it is the head re-read, under the lock, and the batch re-linked. The
- *   primary key on seq is the last guard: two writers can never both append record N.
+ *   one at a time in chain order. The chain head is kept in memory: a batch is linked to it and sent as
+ *   one statement (lock, multi-row INSERT, COMMIT in one round trip). The primary key on seq is the check
+ *   that the head has not moved: if another writer appended meanwhile, record head+1 exists, the
+ *   statement fails whole, and only then is the head re-read — in a transaction, after the lock — and the
+ *   batch re-linked. Two writers can never both append record N, and no record links to a stale head.
  * - Any failure rejects every request of the batch (AUDIT_UNAVAILABLE) and forgets the cached head, since
  *   a failed COMMIT may or may not have landed.
  */
@@ -310,38 +361,36 @@ export class AuditLog {
     }
   }
 
-  private write(batch: Pending[]): Promise<ChainHead> {
+  /**
+   * Fast path (the head is known): one statement outside a transaction block takes the lock, inserts the
+   * batch linked to the cached head, and commits durably. If another writer appended meanwhile, the primary
+   * key refuses the batch's first seq (nothing is written) and the slow path runs: a transaction that takes
+   * the lock first, reads the head in a snapshot taken after it, links the batch to it and inserts.
+   */
+  private async write(batch: Pending[]): Promise<ChainHead> {
+    if (this.head) {
+      const records = link(this.head, batch);
+      try {
+        await this.db.query(insertSql(records.length, true), [
+          CHAIN_LOCK,
+          this.synchronousCommit,
+          ...insertParams(records),
+        ]);
+        return headOf(records);
+      } catch (error) {
+        if (!isSeqTaken(error)) throw error;
+        this.stats.headMoved++;
+      }
+    }
     return this.db.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock($1), set_config('synchronous_commit', $2, true)`, [
         CHAIN_LOCK,
         this.synchronousCommit,
       ]);
-      let head = this.head ?? (await readHead(tx));
-      let records = link(head, batch);
-      if (!(await this.insertIfHead(tx, head, records))) {
-        // Another writer appended since this process last did: re-read the head (the lock holds it still).
-        this.stats.headMoved++;
-        head = await readHead(tx);
-        records = link(head, batch);
-        if (!(await this.insertIfHead(tx, head, records))) {
-          throw new Error('audit chain head moved while the chain lock was held');
-        }
-      }
-      const last = records.at(-1)!;
-      return { seq: last.seq, hash: last.hash };
+      const records = link(await readHead(tx), batch);
+      await tx.query(insertSql(records.length, false), insertParams(records));
+      return headOf(records);
     });
-  }
-
-  private async insertIfHead(tx: Queryable, head: ChainHead, records: AuditRecord[]): Promise<boolean> {
-    const [row] = await tx.query<{ n: number }>(INSERT_IF_HEAD, [
-      JSON.stringify(records.map((r) => ({ ...r, arguments: r.arguments ?? null }))),
-      head.seq,
-      head.hash,
-    ]);
-    const n = Number(row?.n ?? 0);
-    if (n !== 0 && n !== records.length)
-      throw new Error(`audit batch half written (${n} of ${records.length})`);
-    return n === records.length;
   }
 }
 
