@@ -109,6 +109,8 @@ export async function prepareTemplate(): Promise<() => Promise<void>> {
 export interface TestDatabase extends Database {
   /** Closes and, on the server, drops this test's copy. */
   dispose(): Promise<void>;
+  /** On the server: the copy's connection string (for child processes such as the CLIs). */
+  url?: string;
 }
 
 let counter = 0;
@@ -127,6 +129,7 @@ export async function testDatabase(): Promise<TestDatabase> {
     const database = await openDatabase({ url: withDatabaseName(url, name), poolSize: 5 });
     await openAtRest(database, Buffer.from(TEST_KEK, 'hex'));
     return Object.assign(database, {
+      url: withDatabaseName(url, name),
       async dispose() {
         await database.close();
         const cleanup = await openDatabase({ url: withDatabaseName(url, 'postgres'), poolSize: 1 });
