@@ -76,8 +76,8 @@ export interface RecomputeResult {
 
 /**
  * Recomputes one rule tag, set-based, in one transaction: one statement closes the current assignments
- * that no longer match and opens the matches that have none (only changed assignments move), over the
- * predicate's matches materialised once. A transaction-scoped advisory lock per tag keeps two recomputes
+ * that no longer match (one UPDATE) and opens the matches that have none (one INSERT … SELECT), over the
+ * predicate's matches materialised once; only changed assignments move. A transaction-scoped advisory lock per tag keeps two recomputes
  * of the same tag from racing. Assignments that still match keep the rule version that opened them.
  */
 export async function recomputeTag(
@@ -89,18 +89,25 @@ export async function recomputeTag(
   const rule = `rule:${tag.code}@${tag.version}`;
   const result = await db.transaction(async (tx) => {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('govbase.tag:' || $1))`, [tag.code]);
+    // The matches and the current assignments meet in one FULL JOIN: only a hash or merge join can run
+    // it, so the cost stays linear even when the statistics of tag_assignments are stale (right after a
+    // first recompute filled it), where an anti join would be planned as a nested loop.
     const [counts] = await tx.query<{ matched: number; opened: number; closed: number }>(
       `WITH m AS MATERIALIZED (${matchSql(tag, 1)}),
+       cur AS MATERIALIZED (
+         SELECT a.id, a.record_id FROM tag_assignments a WHERE a.tag_code = $2 AND a.valid_to IS NULL),
+       diff AS MATERIALIZED (
+         SELECT m.id AS record_id, cur.id AS assignment_id
+           FROM m FULL JOIN cur ON cur.record_id = m.id
+          WHERE m.id IS NULL OR cur.id IS NULL),
        closed AS (
          UPDATE tag_assignments a SET valid_to = now(), closed_by = $4,
                 close_reason = 'no longer matches as of ' || $1::date::text
-          WHERE a.tag_code = $2 AND a.valid_to IS NULL AND NOT EXISTS (SELECT 1 FROM m WHERE m.id = a.record_id)
+           FROM diff WHERE diff.record_id IS NULL AND a.id = diff.assignment_id
          RETURNING 1),
        opened AS (
          INSERT INTO tag_assignments (tag_code, registry, record_id, valid_from, rule_version, as_of, assigned_by)
-         SELECT $2, $5, m.id, now(), $3, $1::date, $4 FROM m
-          WHERE NOT EXISTS (SELECT 1 FROM tag_assignments a
-                             WHERE a.tag_code = $2 AND a.valid_to IS NULL AND a.record_id = m.id)
+         SELECT $2, $5, diff.record_id, now(), $3, $1::date, $4 FROM diff WHERE diff.assignment_id IS NULL
          RETURNING 1)
        SELECT (SELECT count(*) FROM m)::bigint AS matched, (SELECT count(*) FROM opened)::bigint AS opened,
               (SELECT count(*) FROM closed)::bigint AS closed`,
