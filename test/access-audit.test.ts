@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -694,6 +694,56 @@ describe('the writer (group commit, chain head in memory)', () => {
   it('does not offer synchronous_commit off', () => {
     expect(() => new AuditLog(db, { synchronousCommit: 'off' as never })).toThrow(/synchronousCommit/);
   });
+});
+
+describe('several processes', () => {
+  it.runIf(process.env.DATABASE_URL)(
+    'three processes appending at once make one chain with every record',
+    async () => {
+      const [{ name } = { name: '' }] = await db.query<{ name: string }>('SELECT current_database() AS name');
+      const url = new URL(process.env.DATABASE_URL!);
+      url.pathname = `/${name}`;
+      const before = await lastSeq();
+      const go = join(mkdtempSync(join(tmpdir(), 'govbase-writers-')), 'go');
+      let ready = 0;
+      const run = (label: string) =>
+        new Promise<{ batches: number; records: number; headMoved: number }>((resolve, reject) => {
+          const child = spawn(
+            'npx',
+            ['tsx', 'test/access-audit-writer.ts', url.toString(), label, '60', '4', go],
+            { cwd: new URL('..', import.meta.url).pathname },
+          );
+          let out = '';
+          let err = '';
+          child.stdout.on('data', (d) => {
+            out += d;
+            if (String(d).includes('ready') && ++ready === 3) writeFileSync(go, '');
+          });
+          child.stderr.on('data', (d) => {
+            err += d;
+          });
+          child.on('close', (code) =>
+            code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!)) : reject(new Error(err)),
+          );
+        });
+      const stats = await Promise.all(['p1', 'p2', 'p3'].map(run));
+      const rows = await auditRows(db, before);
+      expect(rows).toHaveLength(180);
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 180 }, (_, i) => before + 1 + i));
+      for (const label of ['p1', 'p2', 'p3']) {
+        expect(rows.filter((r) => r.principal === `system:${label}`)).toHaveLength(60);
+      }
+      expect(stats.reduce((n, s) => n + s.records, 0)).toBe(180);
+      expect((await verifyAuditChain(db)).ok).toBe(true);
+      // The writers did meet: some batch found its cached head moved by another process and re-linked.
+      const moved = stats.reduce((n, s) => n + s.headMoved, 0);
+      console.log(
+        `3 processes: ${stats.map((s) => `${s.records} records in ${s.batches} batches, head moved ${s.headMoved}×`).join('; ')}`,
+      );
+      expect(moved).toBeGreaterThan(0);
+    },
+    120_000,
+  );
 });
 
 describe('subscriptions', () => {
