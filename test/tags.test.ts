@@ -202,6 +202,27 @@ describe('tags in GraphQL', () => {
     }
   });
 
+  it('reads the tags of a page of records in a bounded number of statements (no N+1)', async () => {
+    const [province] = await db.query<{ code: string }>(
+      `SELECT left(residence_division_code, 2) || '0000' AS code FROM persons GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
+    );
+    const statements = async (first: number) => {
+      const before = db.counter.count;
+      const r = await gql(
+        gateway,
+        `query($code: String!, $first: Int!) { persons(divisionCode: $code, first: $first, tags: { any: ["elderly"] }) {
+           edges { node { id tags(history: true) { code validFrom } } } } }`,
+        { code: province!.code, first },
+        STEWARD,
+      );
+      expect(r.errors).toBeUndefined();
+      expect(r.data!.persons.edges).toHaveLength(first);
+      return db.counter.count - before;
+    };
+    await statements(4); // warm the principal cache
+    expect(await statements(40)).toBe(await statements(4));
+  });
+
   it('filters entities and features by public tags for anyone; internal tags need a grant', async () => {
     const r = await gql(
       gateway,
