@@ -6,14 +6,17 @@
  * DATABASE_URL's, named by GOVBASE_BENCH_DB), generates the population, runs each suite, and prints figures as ratios against
  * baselines measured in the same run. Writes reports/bench-<time>.md.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { installDemoAccess } from '../src/access/demo.ts';
 import { loadConfig } from '../src/config.ts';
+import { openAtRest } from '../src/crypto/at-rest.ts';
 import { type Database, migrate, openDatabase, quoteIdent } from '../src/db/index.ts';
 import { createGateway } from '../src/gateway/server.ts';
 import { loadReferenceData } from '../src/ingest/reference-data.ts';
 import { allowAllPrincipal, type BenchContext, post } from './bench/context.ts';
+import { benchCrypto } from './bench/crypto.ts';
 import { benchGenerator } from './bench/generator.ts';
 import { type Comparison, report } from './bench/harness.ts';
 import { benchLegalEntity } from './bench/legal-entity.ts';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     entities: { type: 'string', default: '' },
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
+    'crypto-persons': { type: 'string', default: '' },
   },
 });
 
@@ -69,6 +73,8 @@ async function main(): Promise<void> {
   await migrate(db);
   await loadReferenceData(db);
   await installDemoAccess(db);
+  // Sensitive columns are encrypted at rest; the benchmark database is thrown away, and so is its key.
+  await openAtRest(db, randomBytes(32));
 
   const comparisons: Comparison[] = [];
   comparisons.push(...(await benchGenerator(db, persons, wanted('generator'))));
@@ -95,6 +101,16 @@ async function main(): Promise<void> {
   // After legal-entity, so the passes cover the entities when that suite generated them.
   if (wanted('quality')) comparisons.push(...(await benchQuality(ctx)));
   if (wanted('tags')) comparisons.push(...(await benchTags(ctx)));
+  // crypto: the encryption at rest against the same code without cryptography, on two fresh databases of
+  // --crypto-persons persons each (generator, person by ID, a 1000-row page).
+  if (wanted('crypto')) {
+    const cryptoPersons = Number(
+      values['crypto-persons'] || (values.quick ? 20_000 : server ? 200_000 : 50_000),
+    );
+    if (!Number.isInteger(cryptoPersons) || cryptoPersons < 5000)
+      throw new Error('--crypto-persons must be an integer ≥ 5000');
+    comparisons.push(...(await benchCrypto(ctx, benchConfig, cryptoPersons)));
+  }
 
   const table = report(comparisons);
   const header = `# govbase bench — ${new Date().toISOString()}\n\n${db.kind}, ${sizes}, ${process.version}\n\n`;
