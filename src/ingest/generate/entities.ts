@@ -925,12 +925,22 @@ export async function generateEntities(
       const p = b.int(0, withQuota.length - 1);
       byPlace.set(p, (byPlace.get(p) ?? 0) + 1);
     }
+    // Branches of many places go in one write (a write per place costs a statement each, thousands of them).
+    let plans: EntityInput[] = [];
+    const write = async () => {
+      await insertEntities(db, plans, { dept: 'SAMR', batch: opts.batch });
+      manifest.branches += plans.length;
+      manifest.entities += plans.length;
+      done += plans.length;
+      plans = [];
+      opts.onProgress?.(done, opts.entities);
+    };
     for (const [p, count] of [...byPlace.entries()].sort((x, y) => x[0] - y[0])) {
       const place = withQuota[p]!;
       const r = b.fork(`place:${place.code}`);
       const pool = await personPool(db, place.code, adultCutoff, 500);
+      // Each place is visited once: its branches so far are all in `taken`, written or not.
       const taken = await namesTaken(db, place.code, true);
-      const plans: EntityInput[] = [];
       for (let k = 0; k < count; k++) {
         const local = headOfficesByProvince.get(place.provinceCode) ?? [];
         const head = r.chance(0.6) && local.length > 0 ? r.pick(local) : r.pick(headOffices);
@@ -961,14 +971,9 @@ export async function generateEntities(
           parentRelation: 'branch',
         });
       }
-      for (let i = 0; i < plans.length; i += BATCH) {
-        await insertEntities(db, plans.slice(i, i + BATCH), { dept: 'SAMR', batch: opts.batch });
-      }
-      manifest.branches += plans.length;
-      manifest.entities += plans.length;
-      done += plans.length;
-      opts.onProgress?.(done, opts.entities);
+      if (plans.length >= BATCH) await write();
     }
+    if (plans.length > 0) await write();
   }
 
   // ------------------------------------------------------------------ manifest
