@@ -1,4 +1,4 @@
-import { isObjectType } from 'graphql';
+import { getNamedType, isObjectType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset, FieldEntry } from '../schema/catalogue.ts';
 import {
@@ -212,6 +212,15 @@ const TYPES: Record<TypeName, { dataset: Dataset; fields: Record<string, FieldSp
       sourceDept: { entry: 'sourceDept' },
     },
   },
+};
+
+/**
+ * Fields on these types whose every value is decided by another module through the same policy function,
+ * and tested there: tags carry their own classification, one decision per tag.
+ */
+const DECIDED_ELSEWHERE: Record<string, string> = {
+  'Person.tags': 'per tag, src/tags/access.ts, test/tags.test.ts',
+  'Household.tags': 'per tag, src/tags/access.ts, test/tags.test.ts',
 };
 
 function catalogueEntry(type: TypeName, field: string): FieldEntry {
@@ -517,13 +526,32 @@ describe('the policy matrix', () => {
         expect(type.getFields()[field], `${name}.${field} is in the schema`).toBeDefined();
         if (spec.fields[field]!.entry !== null) expect(catalogueEntry(name as TypeName, field)).toBeDefined();
       }
-      // Fields other registries add to these types (a person's shareholdings, quality flags, …) are classified
-      // by those registries' own datasets and tested there; here they must at least name one, with an entry.
+      // Fields other registries add to these types (a person's shareholdings, quality flags, tags, …) are
+      // classified by those registries' own datasets and tested there; here they must at least name one, with
+      // an entry — or be a link to a type of another dataset, which the caller then needs a grant on.
       for (const [field, definition] of Object.entries(type.getFields())) {
         if (field in spec.fields) continue;
-        const access = (
-          definition.extensions?.pothosOptions as { access?: { dataset?: Dataset; field?: string } }
-        )?.access;
+        const options = definition.extensions?.pothosOptions as {
+          access?: { dataset?: Dataset; field?: string } | 'link';
+          requiresDataset?: Dataset;
+        };
+        if (DECIDED_ELSEWHERE[`${name}.${field}`]) {
+          foreign.push(`${name}.${field} (${DECIDED_ELSEWHERE[`${name}.${field}`]})`);
+          continue;
+        }
+        if (options?.access === 'link') {
+          const target = (getNamedType(definition.type) as { extensions?: { pothosOptions?: unknown } })
+            .extensions?.pothosOptions as { dataset?: Dataset } | undefined;
+          const required = options.requiresDataset ?? target?.dataset;
+          expect(required?.id, `${name}.${field} links to a type without a dataset`).toBeDefined();
+          expect(
+            required!.id.startsWith('population.'),
+            `${name}.${field}: a population link belongs in the matrix`,
+          ).toBe(false);
+          foreign.push(`${name}.${field} (link → ${required!.id})`);
+          continue;
+        }
+        const access = options?.access;
         const dataset = access?.dataset;
         expect(
           dataset?.id,
