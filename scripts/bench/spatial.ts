@@ -103,6 +103,7 @@ async function benchTiles(
   config: Config,
   cached: Gateway,
   uncached: Gateway,
+  open: Gateway,
 ): Promise<Comparison[]> {
   const { db } = ctx;
   const out: Comparison[] = [];
@@ -176,6 +177,21 @@ async function benchTiles(
         ),
       );
       if (id === 'divisions-county') {
+        for (const t of tiles) await (await fetchOk(open, url(t), {})).arrayBuffer();
+        out.push(
+          await compare(
+            'spatial',
+            3,
+            () =>
+              timeEach(
+                `${id} z${z} tile, cached (200), access + audit off`,
+                n,
+                async (i) => (await fetchOk(open, url(tiles[i % tiles.length]!), {})).arrayBuffer(),
+                warm,
+              ),
+            baseline,
+          ),
+        );
         const etags = new Map<string, string>();
         for (const t of tiles) etags.set(url(t), (await fetchOk(cached, url(t), MPS)).headers.get('etag')!);
         out.push(
@@ -474,8 +490,16 @@ export async function benchSpatial(ctx: BenchContext, config: Config): Promise<C
   await db.exec('ANALYZE features; ANALYZE place_names; ANALYZE divisions; ANALYZE persons');
   const cached = createGateway({ db, config, routes: [ogcRoute(), tilesRoute()] });
   const uncached = createGateway({ db, config, routes: [tilesRoute({ cache: { maxEntries: 0 } })] });
+  // The cached tile path with no principal lookup, access decisions or audit: what those cost.
+  const open = createGateway({
+    db,
+    config,
+    audit: false,
+    fixedPrincipal: allowAllPrincipal(),
+    routes: [tilesRoute()],
+  });
   const out: Comparison[] = [];
-  out.push(...(await benchTiles(ctx, config, cached, uncached)));
+  out.push(...(await benchTiles(ctx, config, cached, uncached, open)));
   out.push(...(await benchItems(ctx, config, cached)));
   out.push(...(await benchReverseGeocode(ctx)));
   out.push(...(await benchAggregation(ctx)));
