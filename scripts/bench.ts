@@ -1,7 +1,7 @@
 /**
- * npm run bench -- [--persons N] [--entities N] [--quick] [--only suite,suite]
+ * npm run bench -- [--persons N] [--entities N] [--import-rows N] [--quick] [--only suite,suite]
  * Suites: generator, population, access, spatial (generates the thematic layers), legal-entity (generates
- * --entities entities), quality.
+ * --entities entities), quality, import (--import-rows persons from CSV vs a bare COPY of the file).
  * Builds a fresh benchmark database (embedded in memory, or a `govbase_bench` database beside
  * DATABASE_URL's, named by GOVBASE_BENCH_DB), generates the population, runs each suite, and prints figures as ratios against
  * baselines measured in the same run. Writes reports/bench-<time>.md.
@@ -19,6 +19,7 @@ import { allowAllPrincipal, type BenchContext, post } from './bench/context.ts';
 import { benchCrypto } from './bench/crypto.ts';
 import { benchGenerator } from './bench/generator.ts';
 import { type Comparison, report } from './bench/harness.ts';
+import { benchImport } from './bench/import.ts';
 import { benchLegalEntity } from './bench/legal-entity.ts';
 import { benchPopulationReads } from './bench/population.ts';
 import { benchQuality } from './bench/quality.ts';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     only: { type: 'string', default: '' },
     'crypto-persons': { type: 'string', default: '' },
+    'import-rows': { type: 'string', default: '' },
   },
 });
 
@@ -110,6 +112,11 @@ async function main(): Promise<void> {
     if (!Number.isInteger(cryptoPersons) || cryptoPersons < 5000)
       throw new Error('--crypto-persons must be an integer ≥ 5000');
     comparisons.push(...(await benchCrypto(ctx, benchConfig, cryptoPersons)));
+  }
+  if (wanted('import')) {
+    const rows = Number(values['import-rows'] || (values.quick ? 100_000 : 1_000_000));
+    if (!Number.isInteger(rows) || rows < 1000) throw new Error('--import-rows must be an integer ≥ 1000');
+    comparisons.push(...(await benchImport(ctx, rows)));
   }
 
   const table = report(comparisons);

@@ -67,7 +67,7 @@ export function tempDir(): string {
 export function writeCsv(
   dir: string,
   name: string,
-  rows: readonly (PersonLine | string)[],
+  rows: readonly (PersonLine | EntityLine | string)[],
   header: readonly string[] = PERSON_HEADER,
 ): string {
   const path = join(dir, name);

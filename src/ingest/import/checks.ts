@@ -1,5 +1,5 @@
 import type { JurisdictionScope } from '../../access/principal.ts';
-import { accepted, bitOf, type MergeContext, type RegistrySpec, supplied } from './spec.ts';
+import { accepted, bitOf, type MergeContext, type RegistrySpec, recordExists, supplied } from './spec.ts';
 
 /**
  * Set-based checks shared by the registries: each is one INSERT INTO the attempt's rejects table, run
@@ -45,7 +45,7 @@ export function requiredOnInsert(
     SELECT s.row_no, v.field, 'is required for a new record'
       FROM ${ctx.stage} s CROSS JOIN LATERAL (VALUES ${cases}) v(hit, field)
      WHERE v.hit AND ${accepted(ctx)}
-       AND NOT EXISTS (SELECT 1 FROM ${spec.table} t WHERE ${spec.keyMatch(ctx)('t', 's')})`;
+       AND NOT ${recordExists(spec, ctx)}`;
 }
 
 export const inScopeSql = (scope: JurisdictionScope, expr: string) =>

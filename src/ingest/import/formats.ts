@@ -1,5 +1,4 @@
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { splitCsvLine } from '../csv.ts';
 
 /**
@@ -23,7 +22,8 @@ export interface SourceRecord {
 
 export interface RecordSource {
   format: ImportFormat;
-  records: AsyncIterable<SourceRecord>;
+  /** Records in batches (one per chunk read): no promise per row. */
+  records: AsyncIterable<SourceRecord[]>;
   /** Bytes consumed so far and in total, for the progress bar. */
   bytesRead(): number;
   totalBytes: number;
@@ -50,33 +50,58 @@ export async function openSource(path: string, format: ImportFormat): Promise<Re
     const reader = featureCollection(stream);
     return { format, records: reader.records, bytesRead, totalBytes, crs: reader.crs };
   }
-  const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY })[
-    Symbol.asyncIterator
-  ]();
+  const lines = lineBatches(stream)[Symbol.asyncIterator]();
   if (format === 'ndjson') return { format, records: ndjson(lines), bytesRead, totalBytes };
-  const first = await lines.next();
+  // The header: the first line of the first non-empty batch.
+  let first = await lines.next();
+  while (!first.done && first.value.length === 0) first = await lines.next();
   if (first.done) throw new Error(`'${path}' is empty: a CSV import needs a header line`);
-  const columns = splitCsvLine(first.value.replace(/^\uFEFF/, '')).map((c) => c.trim());
-  return { format, records: csvRows(lines, columns), bytesRead, totalBytes, columns };
+  const [header, ...rest] = first.value;
+  const columns = splitCsvLine(header!.replace(/^\uFEFF/, '')).map((c) => c.trim());
+  return { format, records: csvRows(rest, lines, columns), bytesRead, totalBytes, columns };
 }
 
-async function* csvRows(lines: AsyncIterator<string>, columns: string[]): AsyncGenerator<SourceRecord> {
+/** The lines of a text stream in batches, one per chunk read (\n or \r\n endings). */
+async function* lineBatches(stream: AsyncIterable<string | Buffer>): AsyncGenerator<string[]> {
+  let carry = '';
+  for await (const piece of stream) {
+    const text = carry + (typeof piece === 'string' ? piece : piece.toString('utf8'));
+    const lines = text.split('\n');
+    carry = lines.pop()!;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      if (line.endsWith('\r')) lines[i] = line.slice(0, -1);
+    }
+    yield lines;
+  }
+  if (carry !== '') yield [carry.endsWith('\r') ? carry.slice(0, -1) : carry];
+}
+
+async function* csvRows(
+  firstLines: string[],
+  batches: AsyncIterator<string[]>,
+  columns: string[],
+): AsyncGenerator<SourceRecord[]> {
   let row = 1;
   const width = columns.length;
-  for (;;) {
-    const next = await lines.next();
-    if (next.done) return;
-    row++;
-    const line = next.value;
-    if (line === '') continue;
-    const fields = splitCsvLine(line);
-    const record: Record<string, unknown> = {};
-    if (fields.length !== width) {
-      yield { row, record, error: `has ${fields.length} fields; the header has ${width}` };
-      continue;
+  let lines: string[] | null = firstLines;
+  while (lines) {
+    const out: SourceRecord[] = [];
+    for (const line of lines) {
+      row++;
+      if (line === '') continue;
+      const fields = splitCsvLine(line);
+      const record: Record<string, unknown> = {};
+      if (fields.length !== width) {
+        out.push({ row, record, error: `has ${fields.length} fields; the header has ${width}` });
+        continue;
+      }
+      for (let i = 0; i < width; i++) record[columns[i]!] = fields[i];
+      out.push({ row, record });
     }
-    for (let i = 0; i < width; i++) record[columns[i]!] = fields[i];
-    yield { row, record };
+    yield out;
+    const next = await batches.next();
+    lines = next.done ? null : next.value;
   }
 }
 
@@ -87,28 +112,31 @@ function stripRecordStart(line: string): string {
   return line.slice(i);
 }
 
-async function* ndjson(lines: AsyncIterator<string>): AsyncGenerator<SourceRecord> {
+async function* ndjson(batches: AsyncIterator<string[]>): AsyncGenerator<SourceRecord[]> {
   let row = 0;
   for (;;) {
-    const next = await lines.next();
+    const next = await batches.next();
     if (next.done) return;
-    row++;
-    const line = stripRecordStart(next.value).trim();
-    if (line === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      yield { row, record: {}, error: 'is not valid JSON' };
-      continue;
+    const out: SourceRecord[] = [];
+    for (const text of next.value) {
+      row++;
+      const line = stripRecordStart(text).trim();
+      if (line === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        out.push({ row, record: {}, error: 'is not valid JSON' });
+        continue;
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        out.push({ row, record: {}, error: 'is not a JSON object' });
+        continue;
+      }
+      const object = value as Record<string, unknown>;
+      out.push(object.type === 'Feature' ? featureRecord(row, object) : { row, record: object });
     }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { row, record: {}, error: 'is not a JSON object' };
-      continue;
-    }
-    const object = value as Record<string, unknown>;
-    if (object.type === 'Feature') yield featureRecord(row, object);
-    else yield { row, record: object };
+    yield out;
   }
 }
 
@@ -135,7 +163,7 @@ function featureRecord(row: number, feature: Record<string, unknown>): SourceRec
  */
 function featureCollection(stream: AsyncIterable<string | Buffer>) {
   let crs: string | null = null;
-  async function* records(): AsyncGenerator<SourceRecord> {
+  async function* records(): AsyncGenerator<SourceRecord[]> {
     let depth = 0;
     let inString = false;
     let escaped = false;
@@ -153,6 +181,7 @@ function featureCollection(stream: AsyncIterable<string | Buffer>) {
     let row = 0;
     let sawCollection = false;
     for await (const piece of stream) {
+      const out: SourceRecord[] = [];
       const chunk = typeof piece === 'string' ? piece : piece.toString('utf8');
       if (capture) captureStart = 0;
       if (crsCapture) crsStart = 0;
@@ -209,8 +238,8 @@ function featureCollection(stream: AsyncIterable<string | Buffer>) {
               typeof feature !== 'object' ||
               (feature as { type?: unknown }).type !== 'Feature'
             ) {
-              yield { row, record: {}, error: 'is not a GeoJSON Feature' };
-            } else yield featureRecord(row, feature as Record<string, unknown>);
+              out.push({ row, record: {}, error: 'is not a GeoJSON Feature' });
+            } else out.push(featureRecord(row, feature as Record<string, unknown>));
           } else if (crsCapture && depth === 2 && ch === 125) {
             crsCapture.push(chunk.slice(crsStart, i + 1));
             try {
@@ -228,6 +257,7 @@ function featureCollection(stream: AsyncIterable<string | Buffer>) {
       if (capture) capture.push(chunk.slice(captureStart));
       if (crsCapture) crsCapture.push(chunk.slice(crsStart));
       if (keyStart >= 0) keyBuffer += chunk.slice(keyStart);
+      if (out.length > 0) yield out;
     }
     if (!sawCollection && row === 0) throw new Error('the file is not a GeoJSON FeatureCollection');
   }

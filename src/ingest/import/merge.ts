@@ -66,6 +66,8 @@ export async function updateChanged(
        UPDATE ${spec.table} t SET ${m.set}, updated_at = now(), source_dept = $1, source_batch = $2
          FROM (${spec.resolved(ctx)}) r
         WHERE ${spec.keyMatch(ctx)('t', 'r')} AND (${m.changed})
+          -- not a record this very merge has just inserted (its defaults would read as changes)
+          AND t.source_batch IS DISTINCT FROM $2
        RETURNING t.id, ${options.versioned ? 't.version' : 'NULL::int AS version'}, r.row_no),
      lin AS (
        INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)

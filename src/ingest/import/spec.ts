@@ -34,7 +34,7 @@ export interface TargetColumn {
   from: string;
   /** SQL producing the value from the resolved row `s` and the joins of `resolveJoins`; default s.<column>. */
   expr?: string;
-  /** SQL used on insert when the field is absent (a column default). */
+  /** SQL used on insert when the field is absent or empty (a column default). */
   insertDefault?: string;
 }
 
@@ -102,6 +102,8 @@ export interface RegistrySpec {
   resolved(ctx: MergeContext): string;
   /** SQL condition matching a registry row (alias `t`) to a resolved or staged row (alias `r`). */
   keyMatch(ctx: MergeContext): (t: string, r: string) => string;
+  /** SQL condition: the staged row `s` names a record the registry holds (default: by `keyMatch`). */
+  recordExists?(ctx: MergeContext, s: string): string;
   /** The merge: inserts and updates inside the batch's transaction; writes lineage. */
   merge(ctx: MergeContext): Promise<MergeCounts>;
 }
@@ -167,7 +169,7 @@ export function mergeFragments(spec: RegistrySpec, storage: StorageRows) {
       insertColumns.push(stored);
       insertValues.push(
         target.insertDefault && stored === target.column
-          ? `CASE WHEN ${bit} THEN r.${stored} ELSE ${target.insertDefault} END`
+          ? `coalesce(r.${stored}, ${target.insertDefault})`
           : `r.${stored}`,
       );
     }
@@ -181,4 +183,11 @@ export function mergeFragments(spec: RegistrySpec, storage: StorageRows) {
     insertValues: insertValues.join(', '),
     resolvedColumns: resolvedColumns.join(', '),
   };
+}
+
+/** SQL condition: the staged row `s` names a record the registry already holds. */
+export function recordExists(spec: RegistrySpec, ctx: MergeContext, s = 's'): string {
+  return spec.recordExists
+    ? spec.recordExists(ctx, s)
+    : `EXISTS (SELECT 1 FROM ${spec.table} t WHERE ${spec.keyMatch(ctx)('t', s)})`;
 }

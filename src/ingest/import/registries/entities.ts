@@ -166,11 +166,11 @@ export const entitiesSpec: RegistrySpec = {
          FROM ${ctx.stage} s LEFT JOIN persons p ON p.${personKey} = s.legal_rep_lookup
         WHERE s.legal_rep_lookup IS NOT NULL AND (p.id IS NULL OR p.status = 'deceased')`,
       `INSERT INTO ${ctx.rejects} (row_no, field, reason)
-       SELECT s.row_no, 'parent_uscc', 'names no registered entity (nor one earlier in this delivery)'
+       SELECT s.row_no, 'parent_uscc', 'names no registered entity (nor one in this delivery)'
          FROM ${ctx.stage} s
         WHERE s.parent_uscc IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.uscc = s.parent_uscc)
-          AND NOT EXISTS (SELECT 1 FROM ${ctx.stage} o WHERE o.uscc = s.parent_uscc AND o.row_no < s.row_no)`,
+          AND NOT EXISTS (SELECT 1 FROM ${ctx.stage} o WHERE o.uscc = s.parent_uscc)`,
     ];
     const scope = withinJurisdiction(this, ctx, ['division_code']);
     if (scope) checks.push(scope);

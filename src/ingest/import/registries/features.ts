@@ -169,6 +169,9 @@ export const featuresSpec: RegistrySpec = {
 
   keyMatch: () => (t, r) => `${t}.id = ${r}.target_id`,
 
+  recordExists: (_ctx, s) =>
+    `EXISTS (SELECT 1 FROM feature_keys k WHERE k.layer_id = ${s}.layer_id AND k.feature_key = ${s}.feature_key)`,
+
   async merge(ctx: MergeContext) {
     const m = mergeFragments(this, ctx.storage);
     const counts = await ctx.db.query<{ inserted: number; changed: number }>(
@@ -188,7 +191,7 @@ export const featuresSpec: RegistrySpec = {
          RETURNING t.id, r.row_no),
        lin AS (
          INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)
-         SELECT $2, row_no, 'feature', new_id, NULL, 'inserted' FROM fresh
+         SELECT $2, row_no, 'feature', new_id, NULL::int, 'inserted' FROM fresh
          UNION ALL
          SELECT $2, row_no, 'feature', id, NULL, 'updated' FROM upd
          RETURNING action)
