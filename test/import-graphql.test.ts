@@ -318,6 +318,41 @@ describe('data disputes', () => {
   });
 });
 
+describe('a dispute on an entity', () => {
+  it('is routed to market regulation, and a provincial bureau of that line resolves it in its province', async () => {
+    const e = entity({ name: '深圳市异议测试有限公司' });
+    await importRows('entities', [e], 'SAMR-440000', ENTITY_HEADER);
+    const raised = await gql(
+      gateway,
+      `mutation($k: String!) { raiseDispute(target: ENTITY, key: $k, field: "address", reason: "住所已迁移") { id ownerDept status } }`,
+      { k: e.uscc },
+      asKey(MPS),
+    );
+    expect(raised.data!.raiseDispute).toMatchObject({ ownerDept: 'SAMR', status: 'OPEN' });
+    const id = raised.data!.raiseDispute.id;
+    const routed = await gql(
+      gateway,
+      `{ disputes(role: ROUTED) { edges { node { id field reason raisedByDept } } } }`,
+      {},
+      asKey(SAMR),
+    );
+    expect(routed.data!.disputes.edges.map((x: { node: unknown }) => x.node)).toContainEqual({
+      id,
+      field: 'address',
+      reason: '住所已迁移',
+      raisedByDept: 'MPS',
+    });
+    // Chaoyang civil affairs is another line of business: not routed to it, and it may not resolve it.
+    const ca = await gql(gateway, `{ disputes(role: ROUTED) { edges { node { id } } } }`, {}, asKey(CA));
+    expect(ca.data!.disputes.edges.map((x: { node: { id: string } }) => x.node.id)).not.toContain(id);
+    const resolve = `mutation($id: ID!) { resolveDispute(id: $id, status: REJECTED, resolution: "经核实住所未变更") {
+      status resolvedByDept } }`;
+    expect((await gql(gateway, resolve, { id }, asKey(CA))).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const done = await gql(gateway, resolve, { id }, asKey(SAMR));
+    expect(done.data!.resolveDispute).toEqual({ status: 'REJECTED', resolvedByDept: 'SAMR-440000' });
+  });
+});
+
 const PULL = `query($since: String, $r: Registry!) { changes(registry: $r, since: $since, first: 500) {
   cursor hasMore changes { eventId action recordType recordKey version divisionCode otherDivisionCode batch } } }`;
 

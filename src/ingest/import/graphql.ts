@@ -525,10 +525,15 @@ builder.queryField('disputes', (t) =>
       else {
         // Routed to the department, or to the owner of its line of business within its jurisdiction.
         params.push(department.kind);
+        const kind = params.length;
         const scope = ctx.access.principal.scope;
-        const within = scope ? `AND d.division_code BETWEEN '${scope.lo}' AND '${scope.hi}'` : '';
+        let within = '';
+        if (scope) {
+          params.push(scope.lo, scope.hi);
+          within = `AND d.division_code BETWEEN $${params.length - 1} AND $${params.length}`;
+        }
         conditions.push(
-          `(d.owner_dept = $1 OR (d.owner_dept IN (SELECT code FROM departments WHERE kind = $${params.length}) ${within}))`,
+          `(d.owner_dept = $1 OR (d.owner_dept IN (SELECT code FROM departments WHERE kind = $${kind}) ${within}))`,
         );
       }
       if (args.status) {

@@ -73,9 +73,6 @@ export function storageRows(
   };
 }
 
-/** No encryption at all (unit tests of the pipeline's SQL shape only). */
-export const PLAIN_STORAGE: StorageRows = storageRows(null, () => []);
-
 /** The storage rows of a database: its at-rest codec (its keys must be open: openAtRest) and catalogue. */
 export async function storageFor(db: Queryable): Promise<StorageRows> {
   const codec = await atRest(db);
