@@ -54,7 +54,8 @@ beforeAll(async () => {
     grantedBy: 'test',
   });
   internalKey = asKey((await createKey(db, { department: 'STAT-110105', application: 'tags-test' })).key);
-});
+  // Generating and encrypting the fixture population takes minutes on PGlite when the machine is shared.
+}, 600_000);
 afterAll(() => db?.dispose());
 
 describe('rule tags: the set-based recompute', () => {
