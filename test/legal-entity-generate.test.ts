@@ -50,7 +50,7 @@ describe('generate entities', () => {
               (SELECT count(*)::int FROM shareholdings) AS holdings,
               (SELECT count(*)::int FROM qualifications) AS qualifications,
               (SELECT count(*)::int FROM online_shops) AS shops,
-              (SELECT count(*)::int FROM change_log WHERE action = 'registered') AS registered,
+              (SELECT count(*)::int FROM change_log WHERE action = 'registered' AND record_type = 'entity') AS registered,
               (SELECT count(DISTINCT division_code)::int FROM entities) AS divisions`,
     );
     expect(counts).toMatchObject({
