@@ -9,7 +9,8 @@ export default defineConfig({
     globalSetup: ['./test/global-setup.ts'],
     // Each file opens its own database copy; PGlite and PostGIS start in seconds, not milliseconds.
     testTimeout: 60_000,
-    hookTimeout: 180_000,
+    // Set-ups that generate fixture populations take minutes on PGlite when the 2 cores are shared.
+    hookTimeout: 600_000,
     pool: 'forks',
     maxWorkers: 2,
   },
