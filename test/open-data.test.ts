@@ -40,7 +40,7 @@ beforeAll(async () => {
     config: { ...loadConfig({}), mode: 'test', suppressionThreshold: THRESHOLD },
     routes: [ogcRoute(), tilesRoute(), mapRoute(), openDataRoute()],
   });
-});
+}, 600_000); // generated data: ~1 min alone on PGlite, several beside other test files
 afterAll(() => db?.dispose());
 
 const params = () => openParameters({ asOf: AS_OF }, THRESHOLD);

@@ -77,7 +77,7 @@ beforeAll(async () => {
     grantedBy: 'test',
   });
   internalKey = asKey((await createKey(db, { department: 'STAT-110105', application: 'subjects' })).key);
-});
+}, 600_000); // generated data: ~1 min alone on PGlite, several beside other test files
 afterAll(() => db?.dispose());
 
 describe('elderly care', () => {
