@@ -357,7 +357,8 @@ describe('npm run audit:verify', () => {
       const cleanup = await openDatabase({ url: named('postgres'), poolSize: 1 });
       await cleanup.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => cleanup.close());
     }
-  });
+    // Three child processes, each starting tsx: a minute or more when the 2 cores are shared.
+  }, 400_000);
 });
 
 describe('anchors: a cut at the end of the chain', () => {
