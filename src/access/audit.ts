@@ -118,6 +118,8 @@ const GENESIS: ChainHead = { seq: 0, hash: GENESIS_HASH };
 interface Pending {
   entry: AuditEntry;
   at: string;
+  /** performance.now() when appended: how long requests wait for their record (stats.waitMs). */
+  queued: number;
   resolve: (seq: number) => void;
   reject: (error: unknown) => void;
 }
@@ -256,8 +258,11 @@ export class AuditLog {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly synchronousCommit: AuditSynchronousCommit;
-  /** Batches committed, head re-reads forced by another writer, and records written (for tests and benches). */
-  readonly stats = { batches: 0, records: 0, headMoved: 0, largestBatch: 0 };
+  /**
+   * Batches committed, records written, head re-reads forced by another writer, the largest batch, and the
+   * total time records waited from append to durable commit (for tests and benches).
+   */
+  readonly stats = { batches: 0, records: 0, headMoved: 0, largestBatch: 0, waitMs: 0 };
 
   /** Checkpoints of the head, when an anchor file is configured. */
   readonly anchor: AnchorWriter | null;
@@ -315,7 +320,7 @@ export class AuditLog {
     if (unstorable(entry))
       return Promise.reject(new Error('audit entry holds a string the database cannot store'));
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ entry, at: new Date().toISOString(), resolve, reject });
+      this.queue.push({ entry, at: new Date().toISOString(), queued: performance.now(), resolve, reject });
       if (this.queue.length >= this.maxBatch) this.wake?.();
       if (!this.writing) this.writing = this.drain();
     });
@@ -348,7 +353,11 @@ export class AuditLog {
           this.stats.batches++;
           this.stats.records += batch.length;
           this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
-          for (const [i, p] of batch.entries()) p.resolve(first + i);
+          const now = performance.now();
+          for (const [i, p] of batch.entries()) {
+            this.stats.waitMs += now - p.queued;
+            p.resolve(first + i);
+          }
           this.anchor?.note(head);
           this.options.onCommit?.(head);
         } catch (error) {
