@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { sm3Hex } from '../src/access/sm3.ts';
+import { bindAtRest, codecFor } from '../src/crypto/at-rest.ts';
 import { type Database, openDatabase } from '../src/db/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { changeHub, entityChangeStream } from '../src/registries/legal-entity/change-feed.ts';
@@ -38,6 +39,8 @@ beforeAll(async () => {
   db = await testDatabase();
   gateway = await testGateway(db);
   writer = await secondConnection(db);
+  // The same database, so the same at-rest keys.
+  if (writer !== db) bindAtRest(writer, codecFor(db));
   person = await insertPerson(db, { name: '陈新', county: '440305', birthDate: '1970-01-01' });
   other = await insertPerson(db, { name: '林旧', county: '440305', birthDate: '1971-01-01' });
   // A national department with a grant on entities and the change log, but none on shareholdings.
