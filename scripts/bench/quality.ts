@@ -114,7 +114,7 @@ async function benchPass(ctx: BenchContext, pass: Pass, rounds: number): Promise
   const rowsRead = await rowCount(db, tables);
   const scans = new Set(rules.filter((r) => r.kind === 'code').map((r) => (r as CodeRule).scan)).size;
   const checks = rules.filter((r) => r.kind === 'sql').length;
-  let lastRun: Awaited<ReturnType<typeof runQualityPass>> | undefined;
+  let bestRun: Awaited<ReturnType<typeof runQualityPass>> | undefined;
   const subjectName = `${pass.label}: ${rules.length} rules (${pass.unit}/s)`;
   const countName = `bare count(*) of the ${tables.length} tables read (${rowsRead.toLocaleString()} rows)`;
   const rawName = `the rules' SQL raw: ${checks} checks counted, ${scans} scans read unchecked`;
@@ -126,12 +126,12 @@ async function benchPass(ctx: BenchContext, pass: Pass, rounds: number): Promise
   for (let r = 0; r < rounds; r++) {
     keep('count', await timeBulk(countName, pass.count, () => countAll(db, tables)));
     keep('raw', await timeBulk(rawName, pass.count, () => rawRules(db, pass.options)));
-    keep(
-      'subject',
-      await timeBulk(subjectName, pass.count, async () => {
-        lastRun = await runQualityPass(db, { ...pass.options, triggeredBy: 'bench' });
-      }),
-    );
+    let run: Awaited<ReturnType<typeof runQualityPass>> | undefined;
+    const measured = await timeBulk(subjectName, pass.count, async () => {
+      run = await runQualityPass(db, { ...pass.options, triggeredBy: 'bench' });
+    });
+    if (!best.subject || measured.seconds < best.subject.seconds) bestRun = run;
+    keep('subject', measured);
   }
   const comparison = (baseline: Measurement): Comparison => ({
     suite: 'quality',
@@ -141,11 +141,11 @@ async function benchPass(ctx: BenchContext, pass: Pass, rounds: number): Promise
   });
   const vsCount = comparison(best.count!);
   const vsRaw = comparison(best.raw!);
-  const run = lastRun!;
+  const run = bestRun!;
   const slowest = [...run.rules].sort((a, b) => b.durationMs - a.durationMs).slice(0, 3);
   console.log(
     `quality ${pass.label}: ${(vsCount.subject.seconds).toFixed(1)} s, ${Math.round(vsCount.subject.perSecond).toLocaleString()} ${pass.unit}/s, ` +
-      `${run.rowsChecked.toLocaleString()} rule×record checks, ${run.failures.toLocaleString()} failures; slowest: ` +
+      `${run.rowsChecked.toLocaleString()} rule×record checks, ${run.failures.toLocaleString()} failures; slowest (rules sharing a scan share its time): ` +
       slowest.map((r) => `${r.ruleId} ${(r.durationMs / 1000).toFixed(1)} s`).join(', '),
   );
   return [vsCount, vsRaw];
