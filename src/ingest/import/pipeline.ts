@@ -396,7 +396,8 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
     await db.exec(
       `CREATE UNLOGGED TABLE ${ctx.stage} (row_no int NOT NULL, present bigint NOT NULL,
          ${physical.map((c) => `${c.name} ${c.type}`).join(', ')});
-       CREATE UNLOGGED TABLE ${ctx.rejects} (row_no int NOT NULL, field text NOT NULL, reason text NOT NULL)`,
+       CREATE UNLOGGED TABLE ${ctx.rejects} (row_no int NOT NULL, field text NOT NULL, reason text NOT NULL);
+       CREATE INDEX ON ${ctx.rejects} (row_no)`,
     );
     const records =
       input.kind === 'file'
@@ -423,6 +424,8 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
     for (const check of spec.referenceChecks(ctx)) await db.exec(check);
     const required = requiredOnInsert(spec, ctx, staged.presentInEveryRow);
     if (required) await db.exec(required);
+    // The merge's anti-joins read the rejects: plan them with what validation found.
+    await db.exec(`ANALYZE ${ctx.rejects}`);
     await phase('validated');
     await setPhase(db, batchId, 'merging');
 
