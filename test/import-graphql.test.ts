@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { sm3Hex } from '../src/access/sm3.ts';
@@ -48,6 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const importRows = (registry: string, rows: object[], source: string, header?: readonly string[]) =>

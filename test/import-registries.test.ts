@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main as importCli } from '../scripts/import.ts';
@@ -35,6 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 function run(registry: string, path: string, source: string, extra: Record<string, unknown> = {}) {

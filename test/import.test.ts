@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDemoAccess } from '../src/access/demo.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
@@ -26,6 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await db?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const importFile = (path: string, source = 'MPS', extra: Record<string, unknown> = {}) =>
