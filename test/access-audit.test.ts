@@ -273,92 +273,96 @@ describe('npm run audit:verify', () => {
   /** The script itself, in its own process, on a database of its own on the server. (On PGlite each run
    * starts the embedded database with PostGIS, which is slow on a busy machine; the module above is the
    * same code.) */
-  it.runIf(process.env.DATABASE_URL)('runs as a script against the server database', async () => {
-    const url = process.env.DATABASE_URL!;
-    const name = `govbase_audit_script_${process.pid}`;
-    const named = (database: string) => {
-      const u = new URL(url);
-      u.pathname = `/${database}`;
-      return u.toString();
-    };
-    const admin = await openDatabase({ url: named('postgres'), poolSize: 1 });
-    await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.exec(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
-    await admin.close();
-    const anchorFile = join(mkdtempSync(join(tmpdir(), 'govbase-anchor-')), 'audit-anchors.jsonl');
-    const run = (...args: string[]) => {
-      const { GOVBASE_DATA_DIR: _dir, ...env } = process.env;
-      return spawnSync('npx', ['tsx', 'scripts/audit-verify.ts', ...args], {
-        cwd: new URL('..', import.meta.url).pathname,
-        env: { ...env, DATABASE_URL: named(name), GOVBASE_AUDIT_ANCHOR_FILE: anchorFile },
-        encoding: 'utf8',
-        timeout: 120_000,
-      });
-    };
-    const dbaExec = async (sql: string) => {
-      const dba = await openDatabase({ url: named(name), poolSize: 1 });
+  it.runIf(process.env.DATABASE_URL)(
+    'runs as a script against the server database',
+    async () => {
+      const url = process.env.DATABASE_URL!;
+      const name = `govbase_audit_script_${process.pid}`;
+      const named = (database: string) => {
+        const u = new URL(url);
+        u.pathname = `/${database}`;
+        return u.toString();
+      };
+      const admin = await openDatabase({ url: named('postgres'), poolSize: 1 });
+      await admin.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.exec(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
+      await admin.close();
+      const anchorFile = join(mkdtempSync(join(tmpdir(), 'govbase-anchor-')), 'audit-anchors.jsonl');
+      const run = (...args: string[]) => {
+        const { GOVBASE_DATA_DIR: _dir, ...env } = process.env;
+        return spawnSync('npx', ['tsx', 'scripts/audit-verify.ts', ...args], {
+          cwd: new URL('..', import.meta.url).pathname,
+          env: { ...env, DATABASE_URL: named(name), GOVBASE_AUDIT_ANCHOR_FILE: anchorFile },
+          encoding: 'utf8',
+          timeout: 120_000,
+        });
+      };
+      const dbaExec = async (sql: string) => {
+        const dba = await openDatabase({ url: named(name), poolSize: 1 });
+        try {
+          await dba.exec(
+            `ALTER TABLE audit_log DISABLE TRIGGER USER; ${sql}; ALTER TABLE audit_log ENABLE TRIGGER USER;`,
+          );
+        } finally {
+          await dba.close();
+        }
+      };
       try {
-        await dba.exec(
-          `ALTER TABLE audit_log DISABLE TRIGGER USER; ${sql}; ALTER TABLE audit_log ENABLE TRIGGER USER;`,
-        );
-      } finally {
-        await dba.close();
-      }
-    };
-    try {
-      const conn = await openDatabase({ url: named(name), poolSize: 2 });
-      try {
-        const log = new AuditLog(conn);
-        await Promise.all(
-          Array.from({ length: 7 }, (_, i) =>
-            log.append({
-              principal: 'system:test',
-              departmentCode: null,
-              purpose: null,
-              channel: 'script',
-              operation: `write${i}`,
-              documentHash: null,
-              fields: {},
-              rowCounts: {},
-              subjects: [],
-              outcome: 'ok',
-            }),
-          ),
-        );
-      } finally {
-        await conn.close();
-      }
-      const ok = run();
-      const okLines = ok.stdout.trim().split('\n');
-      expect(okLines[0], ok.stderr).toBe('OK: 7 records');
-      expect(okLines[1]).toMatch(/^HEAD seq=7 hash=[0-9a-f]{64}$/);
-      expect(okLines[2]).toBe(`CHECKPOINT seq=7 appended to ${anchorFile}`);
-      expect(ok.status).toBe(0);
-      expect(ok.stderr).toContain('7/7 records');
+        const conn = await openDatabase({ url: named(name), poolSize: 2 });
+        try {
+          const log = new AuditLog(conn);
+          await Promise.all(
+            Array.from({ length: 7 }, (_, i) =>
+              log.append({
+                principal: 'system:test',
+                departmentCode: null,
+                purpose: null,
+                channel: 'script',
+                operation: `write${i}`,
+                documentHash: null,
+                fields: {},
+                rowCounts: {},
+                subjects: [],
+                outcome: 'ok',
+              }),
+            ),
+          );
+        } finally {
+          await conn.close();
+        }
+        const ok = run();
+        const okLines = ok.stdout.trim().split('\n');
+        expect(okLines[0], ok.stderr).toBe('OK: 7 records');
+        expect(okLines[1]).toMatch(/^HEAD seq=7 hash=[0-9a-f]{64}$/);
+        expect(okLines[2]).toBe(`CHECKPOINT seq=7 appended to ${anchorFile}`);
+        expect(ok.status).toBe(0);
+        expect(ok.stderr).toContain('7/7 records');
 
-      // The last two records cut off: the chain that is left still verifies, the checkpoint does not hold.
-      await dbaExec('DELETE FROM audit_log WHERE seq > 5');
-      const cut = run('--anchor');
-      const cutLines = cut.stdout.trim().split('\n');
-      expect(cutLines[0], cut.stderr).toBe('OK: 5 records');
-      expect(cutLines[2]).toMatch(
-        /^TRUNCATED: the chain ends at seq=5 but a checkpoint of .* recorded seq=7: records 6\.\.7/,
-      );
-      expect(cutLines).toHaveLength(3); // no new checkpoint of a truncated chain
-      expect(cut.status).toBe(1);
+        // The last two records cut off: the chain that is left still verifies, the checkpoint does not hold.
+        await dbaExec('DELETE FROM audit_log WHERE seq > 5');
+        const cut = run('--anchor');
+        const cutLines = cut.stdout.trim().split('\n');
+        expect(cutLines[0], cut.stderr).toBe('OK: 5 records');
+        expect(cutLines[2]).toMatch(
+          /^TRUNCATED: the chain ends at seq=5 but a checkpoint of .* recorded seq=7: records 6\.\.7/,
+        );
+        expect(cutLines).toHaveLength(3); // no new checkpoint of a truncated chain
+        expect(cut.status).toBe(1);
 
-      await dbaExec('DELETE FROM audit_log WHERE seq = 4');
-      const bad = run();
-      expect(bad.stdout.trim(), bad.stderr).toBe(
-        'TAMPERED: first bad record seq=4: record 4 is missing (next is 5)',
-      );
-      expect(bad.status).toBe(1);
-    } finally {
-      const cleanup = await openDatabase({ url: named('postgres'), poolSize: 1 });
-      await cleanup.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => cleanup.close());
-    }
-    // Three child processes, each starting tsx: a minute or more when the 2 cores are shared.
-  }, 400_000);
+        await dbaExec('DELETE FROM audit_log WHERE seq = 4');
+        const bad = run();
+        expect(bad.stdout.trim(), bad.stderr).toBe(
+          'TAMPERED: first bad record seq=4: record 4 is missing (next is 5)',
+        );
+        expect(bad.status).toBe(1);
+      } finally {
+        const cleanup = await openDatabase({ url: named('postgres'), poolSize: 1 });
+        await cleanup.exec(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).finally(() => cleanup.close());
+      }
+      // Three child processes, each starting tsx: a minute or more when the 2 cores are shared.
+    },
+    400_000,
+  );
 });
 
 describe('anchors: a cut at the end of the chain', () => {
@@ -665,7 +669,8 @@ describe('the writer (group commit, chain head in memory)', () => {
   });
 
   it('lingers for requests still executing, and not at all when none is', async () => {
-    const log = new AuditLog(db, { lingerMs: 5_000 });
+    // A slow disk (commits of 20 s assumed): the linger is bounded by lingerMs only.
+    const log = new AuditLog(db, { lingerMs: 5_000, initialCommitMs: 20_000 });
     const slots = [log.slot(), log.slot(), log.slot()];
     const first = slots[0]!.append(entry('s0'));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -678,6 +683,14 @@ describe('the writer (group commit, chain head in memory)', () => {
     await log.append(entry('alone'));
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(log.stats.batches).toBe(2);
+
+    // A fast disk (commits of 0.2 ms): a batch lingers one turn of the event loop, not lingerMs.
+    const quick = new AuditLog(db, { lingerMs: 5_000, initialCommitMs: 0.2 });
+    const pending = quick.slot();
+    const t0 = Date.now();
+    await quick.append(entry('quick'));
+    expect(Date.now() - t0).toBeLessThan(2_500);
+    pending.release();
   });
 
   it('refuses a record the database cannot store on its own, without failing the others', async () => {

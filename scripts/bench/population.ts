@@ -228,7 +228,7 @@ async function benchAccess(ctx: BenchContext): Promise<Comparison[]> {
         byId(ctx.gatewayOpen, {}),
       ),
   );
-  concurrent.note = `group commit: ${batchNote(grouped)} (lingerMs 2)`;
+  concurrent.note = `group commit: ${batchNote(grouped)} (linger ≤ 2 ms and ≤ half a commit)`;
   const concurrentNoLinger = await compare(
     'access',
     rounds,
