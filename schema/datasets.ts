@@ -1,3 +1,4 @@
+import { attributeDefinitionsDataset, attributeValuesDataset } from './attributes.ts';
 import type { Dataset } from './catalogue.ts';
 import { changeLogDataset } from './change-log.ts';
 import { featuresDataset, layersDataset, placeNamesDataset } from './geospatial.ts';
@@ -85,6 +86,8 @@ export const DATASETS: readonly Dataset[] = [
   tagsDataset,
   tagAssignmentsDataset,
   tagRunsDataset,
+  attributeDefinitionsDataset,
+  attributeValuesDataset,
 ] as unknown as readonly Dataset[];
 
 export function datasetById(id: string): Dataset | undefined {

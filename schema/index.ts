@@ -10,3 +10,4 @@ export * from './quality.ts';
 export * from './reference.ts';
 export * from './spatial.ts';
 export * from './tags.ts';
+export * from './attributes.ts';
