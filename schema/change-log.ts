@@ -29,6 +29,13 @@ export const changeLog = pgTable(
     divisionCode: text('division_code'),
     /** A second division the record belongs to (a person's residence beside the household registration). */
     otherDivisionCode: text('other_division_code'),
+    /**
+     * The division the record belonged to before the change, when the change moved it (else null), so the
+     * jurisdiction it left learns that it left.
+     */
+    previousDivisionCode: text('previous_division_code'),
+    /** The second division before the change, when the change moved it (a person's former residence). */
+    previousOtherDivisionCode: text('previous_other_division_code'),
     /** Columns whose value changed (null for a registration or deletion). */
     changedFields: text('changed_fields').array(),
     at: timestamp('at', { withTimezone: true }).notNull().defaultNow(),
@@ -57,6 +64,8 @@ export const changeLogDataset = dataset(
     version: f.internal('Version of the record after the change'),
     divisionCode: f.internal('Division of the record after the change'),
     otherDivisionCode: f.internal('Second division of the record after the change (a person’s residence)'),
+    previousDivisionCode: f.internal('Division of the record before the change, when the change moved it'),
+    previousOtherDivisionCode: f.internal('Second division before the change, when the change moved it'),
     changedFields: f.internal('Names of the changed fields (not their values)'),
     at: f.internal('When the change was committed'),
     sourceDept: f.meta('Department that supplied the change'),

@@ -1,7 +1,7 @@
 import { attributeDefinitionsDataset, attributeValuesDataset } from './attributes.ts';
 import type { Dataset } from './catalogue.ts';
 import { changeLogDataset } from './change-log.ts';
-import { featuresDataset, layersDataset, placeNamesDataset } from './geospatial.ts';
+import { featuresDataset, featuresHistoryDataset, layersDataset, placeNamesDataset } from './geospatial.ts';
 import {
   apiKeysDataset,
   auditLogDataset,
@@ -50,6 +50,7 @@ export const DATASETS: readonly Dataset[] = [
   divisionsDataset,
   layersDataset,
   featuresDataset,
+  featuresHistoryDataset,
   placeNamesDataset,
   codeListsDataset,
   personsDataset,

@@ -1,7 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, date, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+} from 'drizzle-orm/pg-core';
 import { geometry } from '../src/db/geometry-column.ts';
-import { dataset, f } from './catalogue.ts';
+import { dataset, type FieldEntry, f } from './catalogue.ts';
 import { provenanceColumns, provenanceFields } from './provenance.ts';
 
 /**
@@ -36,24 +46,39 @@ export const layers = pgTable('layers', {
   ...provenanceColumns(),
 });
 
-export const features = pgTable(
-  'features',
+/**
+ * Columns shared by features and features_history, so a history row is the feature row as it was. A feature's
+ * valid_from/valid_to are its business validity (dates the source gives); `version` and `recorded_from` are
+ * transaction time, like a person's version and valid_from: when the registry recorded this version.
+ */
+const featureColumns = (history: boolean) => ({
+  id: history ? bigint('id', { mode: 'number' }).notNull() : bigserial('id', { mode: 'number' }).primaryKey(),
+  layerId: text('layer_id').notNull(),
+  geom: geometry('geom', 'Geometry').notNull(),
+  /** Typed per layer: see LAYER_PROPERTY_SCHEMAS in src/registries/spatial/layer-catalogue.ts. */
+  properties: jsonb('properties').notNull().default(sql`'{}'::jsonb`),
+  validFrom: date('valid_from'),
+  validTo: date('valid_to'),
+  divisionCode: text('division_code'),
+  ...provenanceColumns(),
+  version: integer('version').notNull().default(1),
+  recordedFrom: timestamp('recorded_from', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const features = pgTable('features', featureColumns(false), (t) => [
+  index('features_layer_idx').on(t.layerId, t.id),
+  index('features_division_idx').on(t.divisionCode),
+  index('features_geom_gix').using('gist', t.geom),
+]);
+
+/** Every superseded version of a feature, written by a trigger on update and delete (migration 0014). */
+export const featuresHistory = pgTable(
+  'features_history',
   {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    layerId: text('layer_id').notNull(),
-    geom: geometry('geom', 'Geometry').notNull(),
-    /** Typed per layer: see LAYER_PROPERTY_SCHEMAS in src/registries/spatial/layer-catalogue.ts. */
-    properties: jsonb('properties').notNull().default(sql`'{}'::jsonb`),
-    validFrom: date('valid_from'),
-    validTo: date('valid_to'),
-    divisionCode: text('division_code'),
-    ...provenanceColumns(),
+    ...featureColumns(true),
+    supersededAt: timestamp('superseded_at', { withTimezone: true }).notNull(),
   },
-  (t) => [
-    index('features_layer_idx').on(t.layerId, t.id),
-    index('features_division_idx').on(t.divisionCode),
-    index('features_geom_gix').using('gist', t.geom),
-  ],
+  (t) => [index('features_history_id_idx').on(t.id, t.recordedFrom)],
 );
 
 export const PLACE_NAME_TYPES = [
@@ -103,6 +128,24 @@ export const layersDataset = dataset(
   },
 );
 
+const featureFields = {
+  id: f.publicOpen('Feature id'),
+  layerId: f.publicOpen('Layer the feature belongs to'),
+  geom: f.publicOpen('Feature geometry, CGCS2000'),
+  properties: f.publicOpen('Typed properties (schema per layer)'),
+  validFrom: f.publicOpen('Date from which the feature is valid'),
+  validTo: f.publicOpen('Date from which the feature is no longer valid'),
+  divisionCode: f.publicOpen('County-level division containing the feature'),
+  ...provenanceFields,
+  version: f.publicOpen('Version number, incremented on every change'),
+  recordedFrom: f.publicOpen('When the registry recorded this version (transaction time)'),
+} satisfies Record<string, FieldEntry>;
+
+/** Past versions are not open data: internal, read with a grant on the history dataset. */
+const featureHistoryFields = Object.fromEntries(
+  Object.entries(featureFields).map(([name, entry]) => [name, f.meta(entry.description)]),
+) as Record<keyof typeof featureFields, FieldEntry>;
+
 export const featuresDataset = dataset(
   features,
   {
@@ -113,20 +156,25 @@ export const featuresDataset = dataset(
     owner: 'MNR',
     updateFrequency: 'monthly',
   },
-  {
-    id: f.publicOpen('Feature id'),
-    layerId: f.publicOpen('Layer the feature belongs to'),
-    geom: f.publicOpen('Feature geometry, CGCS2000'),
-    properties: f.publicOpen('Typed properties (schema per layer)'),
-    validFrom: f.publicOpen('Date from which the feature is valid'),
-    validTo: f.publicOpen('Date from which the feature is no longer valid'),
-    divisionCode: f.publicOpen('County-level division containing the feature'),
-    ...provenanceFields,
-  },
+  featureFields,
   {
     area: f.publicOpen('Area in square metres (geodesic)'),
     length: f.publicOpen('Length or perimeter in metres (geodesic)'),
   },
+);
+
+export const featuresHistoryDataset = dataset(
+  featuresHistory,
+  {
+    id: 'spatial.features_history',
+    name: '空间要素历史 Feature versions',
+    description:
+      'Superseded versions of features, with the time each was recorded and replaced (not open data)',
+    registry: 'spatial',
+    owner: 'MNR',
+    updateFrequency: 'realtime',
+  },
+  { ...featureHistoryFields, supersededAt: f.meta('When this version was replaced') },
 );
 
 export const placeNamesDataset = dataset(

@@ -211,6 +211,13 @@ export const importLineageDataset = dataset(
     version: f.meta('Version produced'),
     action: f.meta('inserted or updated'),
   },
+  {
+    sourceDept: f.meta('Department that supplied the batch'),
+    fileName: f.meta('File name as delivered (a correction: graphql)'),
+    fileChecksum: f.meta('SHA-256 of the delivered content'),
+    format: f.meta('csv, ndjson, geojson or graphql (a correction)'),
+    mergedAt: f.meta('When the batch was merged'),
+  },
 );
 
 export const featureKeysDataset = dataset(

@@ -110,6 +110,8 @@ export const DEMO_PRINCIPALS = {
       { datasets: POPULATION, maxLevel: 4, purposes: ['data_governance'] },
       { datasets: LEGAL_ENTITY, maxLevel: 4, purposes: ['data_governance'] },
       { datasets: DATA_UPDATES, maxLevel: 2, purposes: [] },
+      // Which batch and row produced each version of a record, and features as they were.
+      { datasets: ['governance.import_lineage', 'spatial.features_history'], maxLevel: 2, purposes: [] },
     ],
   },
 } satisfies Record<string, DemoPrincipal>;
