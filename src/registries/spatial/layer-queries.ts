@@ -64,7 +64,7 @@ builder.queryField('layers', (t) =>
   }),
 );
 
-interface FeatureRow {
+export interface FeatureRow {
   id: string;
   layerId: string;
   geometry: Geometry;
@@ -78,9 +78,11 @@ interface FeatureRow {
   updatedAt: Date;
   sourceDept: string;
   sourceBatch: string | null;
+  version: number;
+  recordedFrom: Date;
 }
 
-const FeaturePropertyRef = builder.objectRef<{ name: string; value: unknown }>('FeatureProperty');
+export const FeaturePropertyRef = builder.objectRef<{ name: string; value: unknown }>('FeatureProperty');
 FeaturePropertyRef.implement({
   fields: (t) => ({
     name: t.exposeString('name'),
@@ -117,6 +119,11 @@ FeatureRef.implement({
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     sourceDept: t.exposeString('sourceDept'),
     sourceBatch: t.exposeString('sourceBatch', { nullable: true }),
+    version: t.exposeInt('version', { description: 'Version number, incremented on every change' }),
+    recordedFrom: t.expose('recordedFrom', {
+      type: 'DateTime',
+      description: 'When the registry recorded this version (transaction time)',
+    }),
   }),
 });
 
@@ -141,7 +148,8 @@ export const FEATURE_COLUMNS = sql.raw(`f.id::text AS id, f.layer_id AS "layerId
   ST_Area(ST_SetSRID(f.geom, 4326)::geography) AS area,
   CASE WHEN ST_Dimension(f.geom) = 2 THEN ST_Perimeter(ST_SetSRID(f.geom, 4326)::geography)
        ELSE ST_Length(ST_SetSRID(f.geom, 4326)::geography) END AS length,
-  f.updated_at AS "updatedAt", f.source_dept AS "sourceDept", f.source_batch AS "sourceBatch"`);
+  f.updated_at AS "updatedAt", f.source_dept AS "sourceDept", f.source_batch AS "sourceBatch",
+  f.version, f.recorded_from AS "recordedFrom"`);
 
 builder.queryField('features', (t) =>
   t.connection({

@@ -181,19 +181,19 @@ export const featuresSpec: RegistrySpec = {
        ins AS (
          INSERT INTO features (id, ${m.insertColumns}, source_dept, source_batch)
          SELECT r.new_id, ${m.insertValues}, $1, $2 FROM fresh r
-         RETURNING id),
+         RETURNING id, version),
        keys AS (
          INSERT INTO feature_keys (layer_id, feature_key, feature_id)
          SELECT layer_id, feature_key, new_id FROM fresh RETURNING feature_id),
        upd AS (
          UPDATE features t SET ${m.set}, updated_at = now(), source_dept = $1, source_batch = $2
            FROM r WHERE t.id = r.target_id AND (${m.changed})
-         RETURNING t.id, r.row_no),
+         RETURNING t.id, t.version, r.row_no),
        lin AS (
          INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)
-         SELECT $2, row_no, 'feature', new_id, NULL::int, 'inserted' FROM fresh
+         SELECT $2, f.row_no, 'feature', f.new_id, i.version, 'inserted' FROM fresh f JOIN ins i ON i.id = f.new_id
          UNION ALL
-         SELECT $2, row_no, 'feature', id, NULL, 'updated' FROM upd
+         SELECT $2, row_no, 'feature', id, version, 'updated' FROM upd
          RETURNING action)
        SELECT (SELECT count(*) FROM ins)::int AS inserted,
               (SELECT count(*) FROM lin WHERE action = 'updated')::int AS changed,
