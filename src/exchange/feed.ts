@@ -62,8 +62,14 @@ export interface ChangeRow {
   recordKey: string;
   action: ChangeAction;
   version: number | null;
+  /** Divisions after the change; null where the consumer's jurisdiction does not reach (see changesSql). */
   divisionCode: string | null;
   otherDivisionCode: string | null;
+  /** Divisions before the change, when it moved the record; null likewise outside the jurisdiction. */
+  previousDivisionCode: string | null;
+  previousOtherDivisionCode: string | null;
+  /** The record was in the consumer's area (division filter, else jurisdiction) before and is not now. */
+  leftArea: boolean;
   changedFields: string[] | null;
   at: Date;
   sourceDept: string | null;
@@ -127,13 +133,31 @@ export function changesSql(
     sql`c.registry = ${filter.registry}`,
     sql`(${sql.join(kinds, sql` OR `)})`,
   ];
-  const within = (range: { lo: string; hi: string }) =>
-    sql`(c.division_code BETWEEN ${range.lo} AND ${range.hi}
-         OR c.other_division_code BETWEEN ${range.lo} AND ${range.hi})`;
+  // A change belongs to the divisions the record is in after it and, when it moved the record, those it
+  // left: the county a person moved out of learns that the person left.
+  const between = (column: SQL, range: { lo: string; hi: string }) =>
+    sql`${column} BETWEEN ${range.lo} AND ${range.hi}`;
+  const now = (range: { lo: string; hi: string }) =>
+    sql`(${between(sql`c.division_code`, range)} OR ${between(sql`c.other_division_code`, range)})`;
+  const before = (range: { lo: string; hi: string }) =>
+    sql`(${between(sql`c.previous_division_code`, range)} OR ${between(sql`c.previous_other_division_code`, range)})`;
+  const within = (range: { lo: string; hi: string }) => sql`(${now(range)} OR ${before(range)})`;
   if (filter.scope) conditions.push(within(filter.scope));
   if (filter.division) conditions.push(within(filter.division));
+  // Divisions outside the consumer's jurisdiction are not served: the county a person left learns that the
+  // person left, not where to.
+  const scoped = (column: string) =>
+    filter.scope
+      ? sql`CASE WHEN ${between(sql.raw(column), filter.scope)} THEN ${sql.raw(column)} END`
+      : sql.raw(column);
+  const area = filter.division ?? filter.scope;
+  const left = area ? sql`(${before(area)} AND NOT ${now(area)})` : sql`false`;
   return sql`SELECT c.seq, c.registry, c.record_type AS "recordType", c.record_key AS "recordKey", c.action,
-                    c.version, c.division_code AS "divisionCode", c.other_division_code AS "otherDivisionCode",
+                    c.version, ${scoped('c.division_code')} AS "divisionCode",
+                    ${scoped('c.other_division_code')} AS "otherDivisionCode",
+                    ${scoped('c.previous_division_code')} AS "previousDivisionCode",
+                    ${scoped('c.previous_other_division_code')} AS "previousOtherDivisionCode",
+                    coalesce(${left}, false) AS "leftArea",
                     c.changed_fields AS "changedFields", c.at, c.source_dept AS "sourceDept", c.batch
                FROM change_log c WHERE ${sql.join(conditions, sql` AND `)}
               ORDER BY c.seq LIMIT ${limit}`;

@@ -70,6 +70,24 @@ RegistryChangeRef.implement({
     at: t.expose('at', { type: 'DateTime' }),
     divisionCode: t.exposeString('divisionCode', { nullable: true }),
     otherDivisionCode: t.exposeString('otherDivisionCode', { nullable: true }),
+    previousDivisionCode: t.exposeString('previousDivisionCode', {
+      nullable: true,
+      description:
+        'The division before the change, when the change moved the record (null otherwise, or outside your ' +
+        'jurisdiction)',
+    }),
+    previousOtherDivisionCode: t.exposeString('previousOtherDivisionCode', {
+      nullable: true,
+      description: 'The second division (a person’s residence) before the change, when the change moved it',
+    }),
+    leftJurisdiction: t.boolean({
+      description:
+        'The record was in your area (the `divisionCode` argument, else your jurisdiction) before this change ' +
+        'and is not after it: a move out. Divisions outside your jurisdiction are null, and `person`/`entity` ' +
+        'then resolve to null',
+      access: { field: 'previousDivisionCode' },
+      resolve: (c) => c.leftArea,
+    }),
     changedFields: t.stringList({
       nullable: true,
       description: 'Catalogue names of the fields whose value changed (not the values)',

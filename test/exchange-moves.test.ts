@@ -1,0 +1,208 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
+import { sm3Hex } from '../src/access/sm3.ts';
+import type { Gateway } from '../src/gateway/server.ts';
+import { runImport } from '../src/ingest/import/pipeline.ts';
+import { changeHub } from '../src/registries/legal-entity/change-feed.ts';
+import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
+import { person, storedPerson, subscribe, tempDir, until, writeCsv } from './import-fixtures.ts';
+
+/**
+ * A move out of a county reaches the county it left: the change log records the divisions before the
+ * change (migration 0016), the feed and the subscription find the event in the old county as well as in
+ * the new one, and the old county learns that the person left (record key, action, version) but not where
+ * to: divisions outside its jurisdiction are null and the person link resolves to null.
+ */
+
+const CHAOYANG = DEMO_PRINCIPALS.countyCivilAffairs.key; // 110105
+const HAIDIAN = 'gbk_mvhaid_haidian-county'; // 110108
+const FENGTAI = 'gbk_mvfeng_fengtai-county'; // 110106
+
+let db: TestDatabase;
+let gateway: Gateway;
+let dir: string;
+
+async function county(code: string, division: string, prefix: string, key: string) {
+  await db.query(
+    `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
+     VALUES ($1, $1, 'civil_affairs', 'county', $2, 'PLATFORM')`,
+    [code, division],
+  );
+  await db.query(
+    `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
+     VALUES ($1, $2, $3, 'test', '{}')`,
+    [prefix, sm3Hex(key), code],
+  );
+  await db.query(
+    `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
+     VALUES ($1, 'population.persons', 3, '{}', 'test'), ($1, 'governance.change_log', 2, '{}', 'test')`,
+    [code],
+  );
+}
+
+beforeAll(async () => {
+  db = await testDatabase();
+  gateway = await testGateway(db);
+  dir = tempDir();
+  await county('CA-110108', '110108', 'gbk_mvhaid', HAIDIAN);
+  await county('CA-110106', '110106', 'gbk_mvfeng', FENGTAI);
+});
+afterAll(async () => {
+  await db?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+let serial = 0;
+const importRows = (rows: object[]) =>
+  runImport(db, {
+    registry: 'persons',
+    input: { kind: 'file', path: writeCsv(dir, `move-${++serial}.csv`, rows as never) },
+    sourceDept: 'MPS',
+    submittedBy: 'test',
+  });
+
+const FIELDS = `eventId action recordKey version divisionCode otherDivisionCode previousDivisionCode
+  previousOtherDivisionCode leftJurisdiction changedFields batch person { name residenceDivisionCode }`;
+const PULL = `query($since: String) { changes(registry: POPULATION, since: $since, first: 500) {
+  cursor changes { ${FIELDS} } } }`;
+const SUB = `subscription($since: String) { changed(registry: POPULATION, since: $since) { ${FIELDS} } }`;
+
+interface Change {
+  action: string;
+  recordKey: string;
+  version: number;
+  divisionCode: string | null;
+  otherDivisionCode: string | null;
+  previousDivisionCode: string | null;
+  previousOtherDivisionCode: string | null;
+  leftJurisdiction: boolean;
+  changedFields: string[];
+  batch: string;
+  person: { name: string; residenceDivisionCode: string } | null;
+}
+
+async function pull(key: string, since: string | null) {
+  const response = await gql(gateway, PULL, { since }, asKey(key));
+  expect(response.errors).toBeUndefined();
+  return response.data!.changes as { cursor: string; changes: Change[] };
+}
+
+describe('a person moving from one county to another', () => {
+  it('reaches the county it left (that it left, not where to), the county it reached, and no other', async () => {
+    const p = person({ name: '迁出人', county: '110105' });
+    await importRows([p]);
+    const id = String((await storedPerson(db, p.id_number!))!.id);
+    const start = {
+      chaoyang: (await pull(CHAOYANG, null)).cursor,
+      haidian: (await pull(HAIDIAN, null)).cursor,
+      fengtai: (await pull(FENGTAI, null)).cursor,
+    };
+    const listeners = changeHub(db).size;
+    const subs = {
+      chaoyang: await subscribe(gateway, SUB, { since: start.chaoyang }, asKey(CHAOYANG)),
+      haidian: await subscribe(gateway, SUB, { since: start.haidian }, asKey(HAIDIAN)),
+      fengtai: await subscribe(gateway, SUB, { since: start.fengtai }, asKey(FENGTAI)),
+    };
+    await until(() => changeHub(db).size === listeners + 3);
+
+    // Household registration and residence both move to Haidian (public security, the authority).
+    const move = await importRows([
+      {
+        ...p,
+        hukou_division_code: '110108',
+        hukou_address: '北京市海淀区新址路8号',
+        residence_division_code: '110108',
+        residence_address: '北京市海淀区新址路8号3单元',
+        residence_point: 'POINT(116.30 39.99)',
+      },
+    ]);
+    expect(move).toMatchObject({ changed: 1, rejected: 0 });
+
+    const ofMove = (changes: Change[]) => changes.filter((c) => c.batch === move.batchId);
+    // Chaoyang: both events of the move (household registration updated, residence moved), each saying the
+    // person left, with the record key and version, its own former division and nothing of the new one.
+    const chaoyang = ofMove((await pull(CHAOYANG, start.chaoyang)).changes);
+    expect(chaoyang.map((c) => c.action).sort()).toEqual(['MOVED', 'UPDATED']);
+    for (const c of chaoyang) {
+      expect(c).toMatchObject({
+        recordKey: id,
+        version: 2,
+        leftJurisdiction: true,
+        divisionCode: null,
+        otherDivisionCode: null,
+        previousDivisionCode: '110105',
+        previousOtherDivisionCode: '110105',
+        person: null,
+      });
+    }
+    expect(chaoyang.find((c) => c.action === 'MOVED')!.changedFields).toEqual([
+      'residenceAddress',
+      'residenceDivisionCode',
+      'residencePoint',
+    ]);
+
+    // Haidian: the same events, the person now in its jurisdiction; the former county is not its to see.
+    const haidian = ofMove((await pull(HAIDIAN, start.haidian)).changes);
+    expect(haidian.map((c) => c.action).sort()).toEqual(['MOVED', 'UPDATED']);
+    for (const c of haidian) {
+      expect(c).toMatchObject({
+        recordKey: id,
+        version: 2,
+        leftJurisdiction: false,
+        divisionCode: '110108',
+        otherDivisionCode: '110108',
+        previousDivisionCode: null,
+        previousOtherDivisionCode: null,
+        person: { name: '迁出人', residenceDivisionCode: '110108' },
+      });
+    }
+
+    // Fengtai: nothing (not even the registration in Chaoyang before).
+    expect((await pull(FENGTAI, start.fengtai)).changes).toEqual([]);
+
+    // The same through the subscriptions.
+    await subs.chaoyang.waitFor(() => ofMove(subs.chaoyang.events.map((e) => e.data!.changed)).length >= 2);
+    await subs.haidian.waitFor(() => ofMove(subs.haidian.events.map((e) => e.data!.changed)).length >= 2);
+    const pushed = (s: typeof subs.chaoyang) => ofMove(s.events.map((e) => e.data!.changed as Change));
+    expect(
+      pushed(subs.chaoyang).map((c) => [c.action, c.leftJurisdiction, c.divisionCode, c.person]),
+    ).toEqual(
+      expect.arrayContaining([
+        ['MOVED', true, null, null],
+        ['UPDATED', true, null, null],
+      ]),
+    );
+    expect(pushed(subs.haidian).every((c) => !c.leftJurisdiction && c.divisionCode === '110108')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(subs.fengtai.events).toEqual([]);
+    await Promise.all(Object.values(subs).map((s) => s.close()));
+    await until(() => changeHub(db).size === listeners);
+  });
+
+  it('a move within the county is no move out, and the log keeps the former division', async () => {
+    const p = person({ name: '区内人', county: '110105' });
+    await importRows([p]);
+    const start = (await pull(CHAOYANG, null)).cursor;
+    // Residence moves to Haidian; the household registration stays in Chaoyang: Chaoyang keeps the person.
+    const move = await importRows([
+      { ...p, residence_division_code: '110108', residence_point: 'POINT(116.30 39.99)' },
+    ]);
+    const [c] = (await pull(CHAOYANG, start)).changes.filter((x) => x.batch === move.batchId);
+    expect(c).toMatchObject({
+      action: 'MOVED',
+      leftJurisdiction: false,
+      divisionCode: '110105',
+      otherDivisionCode: null, // Haidian: not Chaoyang's to see
+      previousOtherDivisionCode: '110105',
+      person: { name: '区内人' },
+    });
+    const [logged] = await db.query<{ previous: string | null; previousOther: string | null }>(
+      `SELECT previous_division_code AS previous, previous_other_division_code AS "previousOther"
+         FROM change_log WHERE batch = $1`,
+      [move.batchId],
+    );
+    expect(logged).toEqual({ previous: null, previousOther: '110105' });
+  });
+});
