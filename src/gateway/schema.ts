@@ -21,6 +21,7 @@ import '../ingest/import/lineage-graphql.ts';
 import '../tags/graphql.ts';
 import '../subjects/index.ts';
 import '../catalogue/graphql.ts';
+import '../attributes/graphql.ts';
 import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.ts';
 

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { entitiesDataset, entitiesHistoryDataset } from '../../../schema/legal-entity.ts';
+import { AttributeFilterInput, attributeConditions } from '../../attributes/filter.ts';
 import { parseUscc } from '../../codes/index.ts';
 import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
@@ -155,6 +156,10 @@ builder.queryField('entities', (t) =>
         divisionCode: t.arg.string({ description: 'Registered division subtree' }),
         filter: t.arg({ type: EntityFilter }),
         tags: t.arg({ type: TagFilter, description: 'By current tags (any / all / none)' }),
+        attributeFilter: t.arg({
+          type: [AttributeFilterInput],
+          description: 'By current attribute values (fields on demand)',
+        }),
       },
       requiresDataset: entitiesDataset,
       filters: {
@@ -175,6 +180,7 @@ builder.queryField('entities', (t) =>
           entityScope(ctx.access.principal.scope),
           ...filterConditions(args.filter),
           ...tagConditions(ctx.access, 'entity', args.tags, 'e'),
+          ...(await attributeConditions(ctx, 'entity', args.attributeFilter, 'e')),
         ];
         if (args.divisionCode) {
           const division = await requireDivisionInScope(ctx, args.divisionCode, 'divisionCode');

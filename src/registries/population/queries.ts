@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { householdsDataset, personsDataset, personsHistoryDataset } from '../../../schema/population.ts';
+import { AttributeFilterInput, attributeConditions } from '../../attributes/filter.ts';
 import { parseIdNumber } from '../../codes/index.ts';
 import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
@@ -86,6 +87,10 @@ builder.queryField('persons', (t) =>
         by: t.arg({ type: DivisionRole, defaultValue: 'residence' }),
         filter: t.arg({ type: PersonFilter }),
         tags: t.arg({ type: TagFilter, description: 'By current tags (any / all / none)' }),
+        attributeFilter: t.arg({
+          type: [AttributeFilterInput],
+          description: 'By current attribute values (fields on demand)',
+        }),
       },
       requiresDataset: personsDataset,
       filters: {
@@ -129,6 +134,7 @@ builder.queryField('persons', (t) =>
           conditions.push(sql`p.birth_date > ${birthDateForAge(f.ageMax + 1, day)}::date`);
         }
         conditions.push(...tagConditions(ctx.access, 'person', args.tags, 'p'));
+        conditions.push(...(await attributeConditions(ctx, 'person', args.attributeFilter, 'p')));
         const where = sql.join(conditions, sql` AND `);
         const page = await rows<PersonRow>(
           ctx.db,

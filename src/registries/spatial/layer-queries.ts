@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { featuresDataset, layersDataset, placeNamesDataset } from '../../../schema/geospatial.ts';
+import { AttributeFilterInput, attributeConditions } from '../../attributes/filter.ts';
 import type { Geometry } from '../../db/index.ts';
 import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
@@ -169,6 +170,10 @@ builder.queryField('features', (t) =>
         description: 'The k features nearest the point (geodesic), nearest first',
       }),
       tags: t.arg({ type: TagFilter, description: 'By current tags (any / all / none)' }),
+      attributeFilter: t.arg({
+        type: [AttributeFilterInput],
+        description: 'By current attribute values (fields on demand)',
+      }),
     },
     requiresDataset: featuresDataset,
     resolve: async (_root, args, ctx) => {
@@ -184,6 +189,7 @@ builder.queryField('features', (t) =>
           : sql`f.layer_id = ANY(${sql.param(visible)}::text[])`,
       ];
       conditions.push(...tagConditions(ctx.access, 'feature', args.tags, 'f'));
+      conditions.push(...(await attributeConditions(ctx, 'feature', args.attributeFilter, 'f')));
       if (args.bbox) {
         const [x1, y1, x2, y2] = args.bbox;
         if (args.bbox.length !== 4 || x1! > x2! || y1! > y2!) {

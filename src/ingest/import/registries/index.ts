@@ -1,5 +1,6 @@
 import { ImportError } from '../batches.ts';
 import type { RegistrySpec } from '../spec.ts';
+import { attributesSpec } from './attributes.ts';
 import { entitiesSpec } from './entities.ts';
 import { featuresSpec } from './features.ts';
 import { personsSpec } from './persons.ts';
@@ -9,6 +10,7 @@ export const REGISTRY_SPECS: Readonly<Record<string, RegistrySpec>> = {
   persons: personsSpec,
   entities: entitiesSpec,
   features: featuresSpec,
+  attributes: attributesSpec,
 };
 
 export function registrySpec(name: string): RegistrySpec {

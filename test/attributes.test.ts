@@ -1,0 +1,409 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDepartment, addGrant, createKey } from '../src/access/admin.ts';
+import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
+import { defineAttribute, retireAttribute } from '../src/attributes/definitions.ts';
+import { buildIdNumber } from '../src/codes/index.ts';
+import type { Gateway } from '../src/gateway/server.ts';
+import { runImport } from '../src/ingest/import/pipeline.ts';
+import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import { insertPerson } from '../src/testing/factories.ts';
+import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
+
+/**
+ * Fields on demand end to end (issue #10): define attributes, import their values from a file (bad values
+ * refused with row, field and reason), read and filter them in GraphQL, masked or denied by their own
+ * classification, retire one and still read its history.
+ */
+
+const STEWARD = asKey(DEMO_PRINCIPALS.platformSteward.key, 'data_governance');
+const STEWARD_NO_PURPOSE = asKey(DEMO_PRINCIPALS.platformSteward.key);
+const COUNTY = asKey(DEMO_PRINCIPALS.countyCivilAffairs.key);
+
+let db: TestDatabase;
+let gateway: Gateway;
+let dir: string;
+/** A Chaoyang department with an 'internal' grant on persons. */
+let internalKey: Record<string, string>;
+const people: { id: number; idNumber: string }[] = [];
+
+const base = {
+  recordType: 'person' as const,
+  ownerDept: 'CA-110105',
+  updateFrequency: 'monthly' as const,
+};
+
+beforeAll(async () => {
+  db = await testDatabase();
+  gateway = await testGateway(db);
+  for (let i = 0; i < 4; i++) people.push(await insertPerson(db, { sequence: 500 + i * 2 }));
+  await addDepartment(db, {
+    code: 'STAT-110105',
+    name: '朝阳区统计局',
+    kind: 'statistics',
+    level: 'county',
+    jurisdiction: '110105',
+  });
+  await addGrant(db, {
+    department: 'STAT-110105',
+    dataset: 'population.persons',
+    level: 'internal',
+    grantedBy: 'test',
+  });
+  internalKey = asKey(
+    (await createKey(db, { department: 'STAT-110105', application: 'attributes-test' })).key,
+  );
+  dir = mkdtempSync(join(tmpdir(), 'govbase-attributes-'));
+}, 600_000);
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await db?.dispose();
+});
+
+/** A person's fields through the persons list (a county may not look a person up by ID number). */
+async function personVia(headers: Record<string, string>, id: number, selection: string) {
+  const r = await gql(
+    gateway,
+    `{ persons(divisionCode: "110105", first: 50) { edges { node { id ${selection} } } } }`,
+    {},
+    headers,
+  );
+  const node = r.data?.persons?.edges
+    .map((e: { node: { id: string } | null }) => e?.node)
+    .filter(Boolean)
+    .find((n: { id: string }) => Buffer.from(n.id, 'base64').toString() === `Person:${id}`);
+  return { errors: r.errors, person: node };
+}
+
+describe('attributes (fields on demand)', () => {
+  it('a steward defines attributes through GraphQL; others may not', async () => {
+    const define = `mutation ($input: DefineAttributeInput!) { defineAttribute(input: $input) { outcome definition { code version level readable } } }`;
+    const disability = {
+      ...base,
+      recordType: 'PERSON',
+      code: 'disability_level',
+      name: '残疾等级',
+      description: 'Disability certificate level (1 most severe … 4)',
+      dataType: 'integer',
+      minValue: '1',
+      maxValue: '4',
+      level: 'sensitive',
+      share: 'conditional',
+      mask: 'redact',
+    };
+    const denied = await gql(gateway, define, { input: disability }, COUNTY);
+    expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const created = await gql(gateway, define, { input: disability }, STEWARD);
+    expect(created.errors).toBeUndefined();
+    expect(created.data?.defineAttribute).toEqual({
+      outcome: 'created',
+      definition: { code: 'disability_level', version: 1, level: 'sensitive', readable: true },
+    });
+    const again = await gql(gateway, define, { input: disability }, STEWARD);
+    expect(again.data?.defineAttribute.outcome).toBe('unchanged');
+    const bad = await gql(gateway, define, { input: { ...disability, code: 'Bad-Code' } }, STEWARD);
+    expect(bad.errors?.[0]?.extensions?.code).toBe('INVALID_ATTRIBUTE_DEFINITION');
+    expect(bad.errors?.[0]?.message).toContain("'code'");
+
+    await defineAttribute(
+      db,
+      {
+        ...base,
+        code: 'volunteer_hours',
+        name: '志愿服务时长',
+        description: 'Hours of volunteer service',
+        dataType: 'integer',
+        minValue: 0,
+        maxValue: 10000,
+        level: 'internal',
+        share: 'unconditional',
+        mask: 'none',
+      },
+      'test',
+    );
+    await defineAttribute(
+      db,
+      {
+        ...base,
+        code: 'care_status',
+        name: '照护状态',
+        description: 'Where the person is cared for',
+        dataType: 'code',
+        codeValues: ['home', 'institution', 'none'],
+        level: 'restricted',
+        share: 'unconditional',
+        mask: 'redact',
+      },
+      'test',
+    );
+    await defineAttribute(
+      db,
+      {
+        ...base,
+        code: 'old_item',
+        name: '旧数据项',
+        description: 'A retired item',
+        dataType: 'text',
+        level: 'internal',
+        share: 'unconditional',
+        mask: 'none',
+      },
+      'test',
+    );
+    await retireAttribute(db, 'person', 'old_item', 'test', 'replaced by care_status');
+  });
+
+  it('imports values from a file: bad values refused with row, field and reason; the same file twice changes nothing', async () => {
+    const [a, b, c, d] = people;
+    const stranger = buildIdNumber('110105', '1990-01-01', 991);
+    const rows = [
+      'record_type,record_key,code,value',
+      `person,${a!.idNumber},disability_level,2`, // 2
+      `person,${a!.idNumber},volunteer_hours,120`, // 3
+      `person,${b!.idNumber},volunteer_hours,80`, // 4
+      `person,${c!.idNumber},volunteer_hours,300`, // 5
+      `person,${a!.idNumber},care_status,home`, // 6
+      `person,${b!.idNumber},care_status,hospital`, // 7 not in the code list
+      `person,${b!.idNumber},disability_level,9`, // 8 above the maximum
+      `person,${c!.idNumber},disability_level,two`, // 9 not an integer
+      `person,${c!.idNumber},height_cm,170`, // 10 unknown code
+      `person,${c!.idNumber},old_item,x`, // 11 retired
+      `person,${stranger},volunteer_hours,5`, // 12 unknown record
+      `person,110105199001010000,volunteer_hours,5`, // 13 not an ID number
+      `person,${d!.idNumber},disability_level,4`, // 14
+    ];
+    const file = join(dir, 'attributes.csv');
+    writeFileSync(file, `${rows.join('\n')}\n`);
+    const report = await runImport(db, {
+      registry: 'attributes',
+      input: { kind: 'file', path: file },
+      sourceDept: 'CA-110105',
+      submittedBy: 'test',
+    });
+    expect(report.status).toBe('merged');
+    const byRow = Object.fromEntries(report.rejects.map((r) => [r.row, `${r.field}: ${r.reason}`]));
+    expect(
+      Object.keys(byRow)
+        .map(Number)
+        .sort((x, y) => x - y),
+    ).toEqual([7, 8, 9, 10, 11, 12, 13]);
+    expect(byRow[7]).toMatch(/^value: is not in the code list \(home, institution, none\)/);
+    expect(byRow[8]).toMatch(/^value: is above the maximum 4/);
+    expect(byRow[9]).toMatch(/^value: is not an integer/);
+    expect(byRow[10]).toMatch(/^code: is not an attribute of person records \(ATTRIBUTE_UNKNOWN\)/);
+    expect(byRow[11]).toMatch(/^code: is retired \(ATTRIBUTE_RETIRED/);
+    expect(byRow[12]).toMatch(/^record_key: names no person/);
+    expect(byRow[13]).toMatch(/^record_key: is not a citizen ID number/);
+    expect(report).toMatchObject({ totalRows: 13, accepted: 6, rejected: 7, inserted: 6, changed: 0 });
+
+    const log = await db.query<{ recordKey: string; fields: string[] }>(
+      `SELECT record_key AS "recordKey", changed_fields AS fields FROM change_log
+        WHERE batch = $1 ORDER BY seq`,
+      [report.batchId],
+    );
+    expect(log.length).toBe(4);
+    expect(log.find((l) => l.recordKey === String(a!.id))?.fields).toEqual([
+      'attributes.care_status',
+      'attributes.disability_level',
+      'attributes.volunteer_hours',
+    ]);
+    const lineage = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM import_lineage WHERE batch_id = $1 AND record_type = 'attribute_value'`,
+      [report.batchId],
+    );
+    expect(lineage[0]!.n).toBe(6);
+
+    const again = await runImport(db, {
+      registry: 'attributes',
+      input: { kind: 'file', path: file },
+      sourceDept: 'CA-110105',
+      submittedBy: 'test',
+    });
+    expect(again.status).toBe('already_merged');
+
+    // A second delivery: one value changed, one the same → one new version, history kept.
+    const file2 = join(dir, 'attributes-2.csv');
+    writeFileSync(
+      file2,
+      `record_type,record_key,code,value\nperson,${a!.idNumber},volunteer_hours,150\nperson,${b!.idNumber},volunteer_hours,80\n`,
+    );
+    const second = await runImport(db, {
+      registry: 'attributes',
+      input: { kind: 'file', path: file2 },
+      sourceDept: 'CA-110105',
+      submittedBy: 'test',
+    });
+    expect(second).toMatchObject({ accepted: 2, inserted: 0, changed: 1, unchanged: 1 });
+    // A department that is not the owner's kind is refused.
+    const file3 = join(dir, 'attributes-3.csv');
+    writeFileSync(file3, `record_type,record_key,code,value\nperson,${a!.idNumber},volunteer_hours,1\n`);
+    const foreign = await runImport(db, {
+      registry: 'attributes',
+      input: { kind: 'file', path: file3 },
+      sourceDept: 'MPS',
+      submittedBy: 'test',
+    });
+    expect(foreign.rejects[0]?.reason).toMatch(/may be written only by CA-110105/);
+  });
+
+  it('reads values typed, masked or denied by their own classification, and audits them', async () => {
+    const [a] = people;
+    const query = `query ($id: String!) { person(idNumber: $id) { attributes { code dataType integer codeValue masked maskedValue source } } }`;
+    const steward = await gql(gateway, query, { id: a!.idNumber }, STEWARD);
+    expect(steward.errors).toBeUndefined();
+    expect(steward.data?.person.attributes).toEqual([
+      {
+        code: 'care_status',
+        dataType: 'code',
+        integer: null,
+        codeValue: 'home',
+        masked: false,
+        maskedValue: null,
+        source: 'CA-110105',
+      },
+      {
+        code: 'disability_level',
+        dataType: 'integer',
+        integer: '2',
+        codeValue: null,
+        masked: false,
+        maskedValue: null,
+        source: 'CA-110105',
+      },
+      {
+        code: 'volunteer_hours',
+        dataType: 'integer',
+        integer: '150',
+        codeValue: null,
+        masked: false,
+        maskedValue: null,
+        source: 'CA-110105',
+      },
+    ]);
+    const [audit] = await db.query<{ fields: Record<string, Record<string, number>>; subjects: string[] }>(
+      'SELECT fields, subjects FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    expect(audit!.fields['Person.attributes.disability_level']).toEqual({ allow: 1 });
+    expect(audit!.subjects).toContain(`person:${a!.id}`);
+
+    // County civil affairs: grant 'restricted' → the sensitive disability level is masked.
+    const selection = 'attributes { code dataType integer codeValue masked maskedValue source }';
+    const county = await personVia(COUNTY, a!.id, selection);
+    expect(county.errors).toBeUndefined();
+    const level = county.person.attributes.find((x: { code: string }) => x.code === 'disability_level');
+    expect(level).toEqual({
+      code: 'disability_level',
+      dataType: 'integer',
+      integer: null,
+      codeValue: null,
+      masked: true,
+      maskedValue: '***',
+      source: null,
+    });
+
+    // Steward without a purpose: a conditional attribute named explicitly → PURPOSE_REQUIRED.
+    const named = 'attributes(codes: ["disability_level"]) { integer }';
+    const noPurpose = await personVia(STEWARD_NO_PURPOSE, a!.id, named);
+    expect(noPurpose.errors?.[0]?.extensions?.code).toBe('PURPOSE_REQUIRED');
+    expect(noPurpose.errors?.[0]?.message).toContain('Person.attributes.disability_level');
+
+    // An 'internal' grant: restricted care status masked, sensitive disability level denied (FORBIDDEN_FIELD
+    // when named, left out otherwise).
+    const internal = await personVia(internalKey, a!.id, selection);
+    expect(internal.errors).toBeUndefined();
+    const codes = internal.person.attributes.map(
+      (x: { code: string; masked: boolean }) => `${x.code}:${x.masked}`,
+    );
+    expect(codes).toEqual(['care_status:true', 'volunteer_hours:false']);
+    const internalNamed = await personVia(internalKey, a!.id, named);
+    expect(internalNamed.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_FIELD');
+    expect(internalNamed.errors?.[0]?.message).toContain('Person.attributes.disability_level');
+    const [denial] = await db.query<{ fields: Record<string, Record<string, number>> }>(
+      'SELECT fields FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    // One denial per person of the list the caller asked it for.
+    expect(denial!.fields['Person.attributes.disability_level']).toEqual({ deny: people.length });
+  });
+
+  it('filters lists by attribute values (index probes), refusing filters on values the caller may not read in clear', async () => {
+    const [a, b, c, d] = people;
+    const list = `query ($f: [AttributeFilter!]) { persons(divisionCode: "110105", first: 50, attributeFilter: $f) { totalCount edges { node { id } } } }`;
+    const ids = (r: { data?: any }) =>
+      r.data?.persons.edges
+        .map((e: { node: { id: string } }) => Buffer.from(e.node.id, 'base64').toString())
+        .sort();
+    const gt = await gql(gateway, list, { f: [{ code: 'volunteer_hours', gt: '100' }] }, COUNTY);
+    expect(gt.errors).toBeUndefined();
+    expect(ids(gt)).toEqual([`Person:${a!.id}`, `Person:${c!.id}`].sort());
+    const range = await gql(
+      gateway,
+      list,
+      { f: [{ code: 'volunteer_hours', gte: '80', lte: '150' }] },
+      COUNTY,
+    );
+    expect(ids(range)).toEqual([`Person:${a!.id}`, `Person:${b!.id}`].sort());
+    const none = await gql(gateway, list, { f: [{ code: 'volunteer_hours', isNull: true }] }, COUNTY);
+    expect(ids(none)).toContain(`Person:${d!.id}`);
+    expect(ids(none)).not.toContain(`Person:${a!.id}`);
+    const sensitive = await gql(gateway, list, { f: [{ code: 'disability_level', eq: '4' }] }, COUNTY);
+    expect(sensitive.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_FILTER');
+    const steward = await gql(gateway, list, { f: [{ code: 'disability_level', in: ['2', '4'] }] }, STEWARD);
+    expect(steward.errors).toBeUndefined();
+    expect(ids(steward)).toEqual([`Person:${a!.id}`, `Person:${d!.id}`].sort());
+    const unknown = await gql(gateway, list, { f: [{ code: 'height_cm', eq: '1' }] }, COUNTY);
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('ATTRIBUTE_UNKNOWN');
+    const badValue = await gql(gateway, list, { f: [{ code: 'volunteer_hours', gt: 'many' }] }, COUNTY);
+    expect(badValue.errors?.[0]?.extensions?.code).toBe('INVALID_ATTRIBUTE_VALUE');
+    expect(badValue.errors?.[0]?.message).toContain('volunteer_hours');
+
+    // The planner answers `code = X AND value_int > N` from the partial index.
+    const plan = await db.query<Record<string, string>>(
+      `EXPLAIN SELECT record_id FROM attribute_values
+        WHERE record_type = 'person' AND code = 'volunteer_hours' AND value_int > 100 AND valid_to IS NULL`,
+    );
+    await db.query('SET enable_seqscan = off').catch(() => undefined);
+    const forced = await db.query<Record<string, string>>(
+      `EXPLAIN SELECT record_id FROM attribute_values
+        WHERE record_type = 'person' AND code = 'volunteer_hours' AND value_int > 100 AND valid_to IS NULL`,
+    );
+    await db.query('RESET enable_seqscan').catch(() => undefined);
+    expect(JSON.stringify(plan) + JSON.stringify(forced)).toMatch(
+      /attribute_values_int_idx|attribute_values_current_key/,
+    );
+  });
+
+  it('retires an attribute: definitions keep their versions and the values their history', async () => {
+    const [a] = people;
+    const retire = `mutation { retireAttribute(recordType: PERSON, code: "volunteer_hours", reason: "measured elsewhere now") { status version } }`;
+    const retired = await gql(gateway, retire, {}, STEWARD);
+    expect(retired.errors).toBeUndefined();
+    expect(retired.data?.retireAttribute).toEqual({ status: 'retired', version: 2 });
+    const found = await personVia(
+      COUNTY,
+      a!.id,
+      'attributeHistory(code: "volunteer_hours") { integer current validTo }',
+    );
+    expect(found.errors).toBeUndefined();
+    const values = found.person.attributeHistory;
+    expect(values.map((v: { integer: string; current: boolean }) => `${v.integer}:${v.current}`)).toEqual([
+      '120:false',
+      '150:true',
+    ]);
+    const versions = await gql(
+      gateway,
+      `{ attributeDefinitionVersions(recordType: PERSON, code: "volunteer_hours") { version status } attributeDefinitions { code } }`,
+      {},
+      COUNTY,
+    );
+    expect(versions.data?.attributeDefinitionVersions).toEqual([
+      { version: 1, status: 'active' },
+      { version: 2, status: 'retired' },
+    ]);
+    expect(versions.data?.attributeDefinitions.map((d: { code: string }) => d.code)).not.toContain(
+      'volunteer_hours',
+    );
+    await expect(db.query('DELETE FROM attribute_values')).rejects.toThrow(/never deleted/);
+  });
+});
