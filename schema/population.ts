@@ -216,16 +216,21 @@ export const householdsDataset = dataset(
     owner: 'MPS',
     updateFrequency: 'realtime',
   },
-  {
-    id: f.internal('Internal record key'),
-    householdNumber: f.restricted('Household number (户号)', 'redact'),
-    type: f.internal('family or collective household'),
-    headPersonId: f.internal('Head of household'),
-    divisionCode: f.internal('Division of registration'),
-    address: f.encrypted(f.restricted('Household address', 'address'), 'address'),
-    addressBidx: f.blindIndex('the household address'),
-    ...provenanceFields,
-  },
+  // Conflict policy: household registration (户籍) is public security's.
+  authoritative(
+    {
+      id: f.internal('Internal record key'),
+      householdNumber: f.restricted('Household number (户号)', 'redact'),
+      type: f.internal('family or collective household'),
+      headPersonId: f.internal('Head of household'),
+      divisionCode: f.internal('Division of registration'),
+      address: f.encrypted(f.restricted('Household address', 'address'), 'address'),
+      addressBidx: f.blindIndex('the household address'),
+      ...provenanceFields,
+    },
+    'public_security',
+    ['type', 'headPersonId', 'divisionCode', 'address'],
+  ),
   { memberCount: f.internal('Number of current members') },
 );
 

@@ -3,6 +3,7 @@ import type { RegistrySpec } from '../spec.ts';
 import { attributesSpec } from './attributes.ts';
 import { entitiesSpec } from './entities.ts';
 import { featuresSpec } from './features.ts';
+import { householdsSpec } from './households.ts';
 import { personsSpec } from './persons.ts';
 
 /** The registries an import or a correction can write, by CLI name. */
@@ -10,6 +11,7 @@ export const REGISTRY_SPECS: Readonly<Record<string, RegistrySpec>> = {
   persons: personsSpec,
   entities: entitiesSpec,
   features: featuresSpec,
+  households: householdsSpec,
   attributes: attributesSpec,
 };
 

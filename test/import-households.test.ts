@@ -1,0 +1,154 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installDemoAccess } from '../src/access/demo.ts';
+import { runImport } from '../src/ingest/import/pipeline.ts';
+import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import { person, readRejects, storedPerson, tempDir, writeCsv } from './import-fixtures.ts';
+
+/**
+ * Households through the same import pipeline (registry `households`): validated rows, the head named by
+ * ID number and resolved to a living person, merged by household number, the change log written by the
+ * table's trigger, authority of public security over household registration.
+ */
+
+const HEADER = ['household_number', 'type', 'division_code', 'address', 'head_id_number'] as const;
+
+let db: TestDatabase;
+let dir: string;
+const head = person({ name: '户主' });
+const dead = person({ name: '已故户主', status: 'deceased', death_date: '2020-02-02' });
+
+beforeAll(async () => {
+  db = await testDatabase();
+  await installDemoAccess(db);
+  dir = tempDir();
+  await run(writeCsv(dir, 'heads.csv', [head, dead]), 'MPS');
+});
+afterAll(async () => {
+  await db?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function run(path: string, source: string, registry = 'persons') {
+  return runImport(db, {
+    registry,
+    input: { kind: 'file', path },
+    sourceDept: source,
+    submittedBy: 'test',
+  });
+}
+
+const line = (values: Partial<Record<(typeof HEADER)[number], string>>) =>
+  ({
+    household_number: 'H110105000001',
+    type: 'family',
+    division_code: '110105',
+    address: '北京市朝阳区户籍路1号',
+    head_id_number: head.id_number,
+    ...values,
+  }) as never;
+
+describe('a households CSV', () => {
+  it('merges good rows and refuses each kind of defect', async () => {
+    const path = writeCsv(
+      dir,
+      'households.csv',
+      [
+        line({}), // 2: good
+        line({ household_number: 'H110105000002', type: 'collective', head_id_number: '' }), // 3: good, no head
+        line({ household_number: 'H110105000003', type: 'clan' }), // 4
+        line({ household_number: 'H110105000004', division_code: '110199' }), // 5
+        line({ household_number: 'H110105000005', head_id_number: dead.id_number }), // 6
+        line({ household_number: 'H110105000006', head_id_number: person().id_number }), // 7: not registered
+        line({ household_number: 'H110105000007', head_id_number: '110105194912310021' }), // 8: check digit
+        line({ household_number: 'H110105000008', type: '' }), // 9: type is required
+        line({}), // 10: duplicate of row 2
+      ],
+      HEADER,
+    );
+    const report = await run(path, 'MPS', 'households');
+    const rejects = readRejects(path);
+    expect(rejects[0]).toBe('row,field,reason');
+    expect(rejects.slice(1).map((r) => r.split(',').slice(0, 2).join(','))).toEqual([
+      '4,type',
+      '5,division_code',
+      '6,head_id_number',
+      '7,head_id_number',
+      '8,head_id_number',
+      '9,type',
+      '10,household_number',
+    ]);
+    expect(rejects.find((r) => r.startsWith('6,'))).toContain('names a deceased person');
+    expect(rejects.find((r) => r.startsWith('7,'))).toContain('names no person of the population registry');
+    expect(report).toMatchObject({ accepted: 2, inserted: 2, rejected: 7 });
+
+    const stored = await db.query<{ number: string; type: string; head: number | null; batch: string }>(
+      `SELECT household_number AS number, type, head_person_id AS head, source_batch AS batch
+         FROM households WHERE household_number LIKE 'H1101050000%' ORDER BY household_number`,
+    );
+    const headId = (await storedPerson(db, head.id_number!))!.id;
+    expect(stored).toEqual([
+      { number: 'H110105000001', type: 'family', head: headId, batch: report.batchId },
+      { number: 'H110105000002', type: 'collective', head: null, batch: report.batchId },
+    ]);
+    // The staging never held the head's ID number in clear, and lineage and the change log name the rows.
+    const lineage = await db.query<{ row: number; action: string }>(
+      `SELECT row_no AS row, action FROM import_lineage WHERE batch_id = $1 ORDER BY row_no`,
+      [report.batchId],
+    );
+    expect(lineage).toEqual([
+      { row: 2, action: 'inserted' },
+      { row: 3, action: 'inserted' },
+    ]);
+    const [{ n }] = (await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM change_log WHERE record_type = 'household' AND batch = $1 AND action = 'registered'`,
+      [report.batchId],
+    )) as [{ n: number }];
+    expect(n).toBe(2);
+
+    // The same file again: nothing to do.
+    expect(await run(path, 'MPS', 'households')).toMatchObject({ status: 'already_merged', changed: 0 });
+  });
+
+  it('updates only real changes, logs them, and keeps household registration to public security', async () => {
+    const moved = writeCsv(
+      dir,
+      'households-2.csv',
+      [
+        line({ address: '北京市朝阳区新户籍路2号' }),
+        line({ household_number: 'H110105000002', type: 'collective', head_id_number: '' }),
+      ],
+      HEADER,
+    );
+    const report = await run(moved, 'MPS', 'households');
+    expect(report).toMatchObject({ changed: 1, unchanged: 1, inserted: 0 });
+    const log = await db.query<{ action: string; fields: string[] }>(
+      `SELECT action, changed_fields AS fields FROM change_log WHERE record_type = 'household' AND batch = $1`,
+      [report.batchId],
+    );
+    expect(log).toEqual([{ action: 'updated', fields: ['address'] }]);
+
+    // Civil affairs (Chaoyang) may not change the registration.
+    const byCivil = writeCsv(
+      dir,
+      'households-3.csv',
+      [line({ type: 'collective', address: '北京市朝阳区新户籍路2号' })],
+      HEADER,
+    );
+    const refused = await run(byCivil, 'CA-110105', 'households');
+    expect(refused).toMatchObject({ rejected: 1, changed: 0 });
+    expect(readRejects(byCivil)[1]).toMatch(/^2,type,.*public_security/);
+
+    // A person then references the household by its number.
+    const member = person({ name: '户成员', household_number: 'H110105000001' });
+    expect(await run(writeCsv(dir, 'member.csv', [member]), 'MPS')).toMatchObject({ inserted: 1 });
+    const [h] = await db.query<{ id: number }>(
+      `SELECT id FROM households WHERE household_number = 'H110105000001'`,
+    );
+    const [p] = await db.query<{ household: number }>(
+      `SELECT household_id AS household FROM persons WHERE id = $1`,
+      [(await storedPerson(db, member.id_number!))!.id],
+    );
+    expect(p!.household).toBe(h!.id);
+  });
+});
