@@ -41,21 +41,28 @@ function compress(state: Int32Array, block: Uint8Array, at: number): void {
   let f = state[5]!;
   let g = state[6]!;
   let h = state[7]!;
-  for (let j = 0; j < 64; j++) {
+  // Rounds 0..15 and 16..63 differ only in FF/GG: two loops, no branch per round.
+  for (let j = 0; j < 16; j++) {
     const a12 = rotl(a, 12);
     const ss1 = rotl((a12 + e + TJ[j]!) | 0, 7);
-    const ss2 = ss1 ^ a12;
-    let ff: number;
-    let gg: number;
-    if (j < 16) {
-      ff = a ^ b ^ c;
-      gg = e ^ f ^ g;
-    } else {
-      ff = (a & b) | (a & c) | (b & c);
-      gg = (e & f) | (~e & g);
-    }
-    const tt1 = (ff + d + ss2 + (W[j]! ^ W[j + 4]!)) | 0;
-    const tt2 = (gg + h + ss1 + W[j]!) | 0;
+    const wj = W[j]!;
+    const tt1 = ((a ^ b ^ c) + d + (ss1 ^ a12) + (wj ^ W[j + 4]!)) | 0;
+    const tt2 = ((e ^ f ^ g) + h + ss1 + wj) | 0;
+    d = c;
+    c = rotl(b, 9);
+    b = a;
+    a = tt1;
+    h = g;
+    g = rotl(f, 19);
+    f = e;
+    e = tt2 ^ rotl(tt2, 9) ^ rotl(tt2, 17);
+  }
+  for (let j = 16; j < 64; j++) {
+    const a12 = rotl(a, 12);
+    const ss1 = rotl((a12 + e + TJ[j]!) | 0, 7);
+    const wj = W[j]!;
+    const tt1 = (((a & b) | (a & c) | (b & c)) + d + (ss1 ^ a12) + (wj ^ W[j + 4]!)) | 0;
+    const tt2 = (((e & f) | (~e & g)) + h + ss1 + wj) | 0;
     d = c;
     c = rotl(b, 9);
     b = a;
