@@ -216,11 +216,14 @@ const TYPES: Record<TypeName, { dataset: Dataset; fields: Record<string, FieldSp
 
 /**
  * Fields on these types whose every value is decided by another module through the same policy function,
- * and tested there: tags carry their own classification, one decision per tag.
+ * and tested there: tags carry their own classification, one decision per tag; attributes (fields on
+ * demand) are classified by their definitions, one decision per attribute.
  */
 const DECIDED_ELSEWHERE: Record<string, string> = {
   'Person.tags': 'per tag, src/tags/access.ts, test/tags.test.ts',
   'Household.tags': 'per tag, src/tags/access.ts, test/tags.test.ts',
+  'Person.attributes': 'per attribute definition, src/attributes/access.ts, test/attributes.test.ts',
+  'Person.attributeHistory': 'per attribute definition, src/attributes/access.ts, test/attributes.test.ts',
 };
 
 function catalogueEntry(type: TypeName, field: string): FieldEntry {

@@ -8,6 +8,7 @@ import { defineAttribute, retireAttribute } from '../src/attributes/definitions.
 import { buildIdNumber } from '../src/codes/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
+import { runQualityPass } from '../src/quality/runner.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
 import { insertPerson } from '../src/testing/factories.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
@@ -372,6 +373,70 @@ describe('attributes (fields on demand)', () => {
     expect(JSON.stringify(plan) + JSON.stringify(forced)).toMatch(
       /attribute_values_int_idx|attribute_values_current_key/,
     );
+  });
+
+  it('lists attributes in the data-resource catalogue with their classification, owner and frequency', async () => {
+    const r = await gql(
+      gateway,
+      `{ dataCatalogue(id: "population.persons") { fields { name kind level share mask owner updateFrequency status source } } }`,
+    );
+    expect(r.errors).toBeUndefined();
+    const fields = r.data?.dataCatalogue[0].fields.filter((f: { kind: string }) => f.kind === 'attribute');
+    expect(fields.find((f: { name: string }) => f.name === 'attribute:disability_level')).toEqual({
+      name: 'attribute:disability_level',
+      kind: 'attribute',
+      level: 'sensitive',
+      share: 'conditional',
+      mask: 'redact',
+      owner: 'CA-110105',
+      updateFrequency: 'monthly',
+      status: 'active',
+      source: 'attribute:disability_level@v1',
+    });
+    expect(fields.find((f: { name: string }) => f.name === 'attribute:old_item')?.status).toBe('retired');
+  });
+
+  it('turns each definition into a quality rule, versioned with it: a pass reports stored values that break it', async () => {
+    const [a] = people;
+    // Version 2 of care_status no longer lists 'home', which person a holds.
+    const changed = await defineAttribute(
+      db,
+      {
+        ...base,
+        code: 'care_status',
+        name: '照护状态',
+        description: 'Where the person is cared for',
+        dataType: 'code',
+        codeValues: ['institution', 'none'],
+        level: 'restricted',
+        share: 'unconditional',
+        mask: 'redact',
+      },
+      'test',
+    );
+    expect(changed).toMatchObject({ outcome: 'changed', definition: { version: 2 } });
+    const run = await runQualityPass(db, {
+      rules: ['attributes.person.care_status.valid', 'attributes.person.disability_level.valid'],
+      triggeredBy: 'test',
+    });
+    const byId = Object.fromEntries(run.rules.map((r) => [r.ruleId, r]));
+    expect(byId['attributes.person.care_status.valid']).toMatchObject({
+      version: 'v2',
+      checked: 1,
+      failed: 1,
+    });
+    expect(byId['attributes.person.disability_level.valid']).toMatchObject({
+      version: 'v1',
+      checked: 2,
+      failed: 0,
+    });
+    const failures = await db.query<{ key: string; detail: string }>(
+      `SELECT record_key AS key, detail FROM quality_failures WHERE run_id = $1`,
+      [run.runId],
+    );
+    expect(failures).toEqual([
+      { key: String(a!.id), detail: 'attribute care_status is not in the code list (institution, none)' },
+    ]);
   });
 
   it('retires an attribute: definitions keep their versions and the values their history', async () => {

@@ -16,7 +16,7 @@ import { REGISTRIES } from '../tags/registries.ts';
  */
 
 export type ResourceKind = 'table' | 'subject' | 'tags';
-export type FieldKind = 'column' | 'derived' | 'subject' | 'tag';
+export type FieldKind = 'column' | 'derived' | 'subject' | 'tag' | 'attribute';
 
 export interface CatalogueField {
   /** The field as the catalogue and grants name it (camelCase for columns; `tag:<code>` for tags). */
@@ -36,6 +36,8 @@ export interface CatalogueField {
   encryptedAtRest: string | null;
   /** Subjects: the catalogue entry the value comes from (`population.persons.name`), or `derived`. */
   source: string | null;
+  /** Attributes (fields on demand, src/attributes/catalogue.ts): active or retired. */
+  status?: 'active' | 'retired';
 }
 
 export interface CatalogueDataset {

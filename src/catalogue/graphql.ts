@@ -1,3 +1,5 @@
+import { withAttributes } from '../attributes/catalogue.ts';
+import { requestDefinitions } from '../attributes/filter.ts';
 import { builder } from '../gateway/builder.ts';
 import type { CatalogueDataset, CatalogueField } from './catalogue.ts';
 import { fullCatalogue } from './index.ts';
@@ -14,7 +16,10 @@ CatalogueFieldRef.implement({
   fields: (t) => ({
     name: t.exposeString('name', { nullable: false }),
     column: t.exposeString('column', { nullable: true, description: 'Database or view column' }),
-    kind: t.exposeString('kind', { nullable: false, description: 'column, derived, subject or tag' }),
+    kind: t.exposeString('kind', {
+      nullable: false,
+      description: 'column, derived, subject, tag or attribute',
+    }),
     description: t.exposeString('description', { nullable: false }),
     owner: t.exposeString('owner', { nullable: false, description: 'Department responsible' }),
     updateFrequency: t.exposeString('updateFrequency', { nullable: false }),
@@ -32,7 +37,13 @@ CatalogueFieldRef.implement({
     }),
     source: t.exposeString('source', {
       nullable: true,
-      description: 'Subjects: the catalogue entry the value comes from; tags: rule version or manual',
+      description:
+        'Subjects: the catalogue entry the value comes from; tags: rule version or manual; attributes: code and definition version',
+    }),
+    status: t.string({
+      nullable: true,
+      description: 'Attributes (fields on demand): active or retired',
+      resolve: (f) => f.status ?? null,
     }),
   }),
 });
@@ -61,15 +72,15 @@ builder.queryField('dataCatalogue', (t) =>
     type: [CatalogueDatasetRef],
     nullable: false,
     description:
-      'The data-resource catalogue: every dataset, subject and tag with its fields’ classification',
+      'The data-resource catalogue: every dataset, subject, tag and attribute with its fields’ classification',
     args: {
       id: t.arg.string({ description: 'One resource by id' }),
       registry: t.arg.string(),
       kind: t.arg.string({ description: 'table, subject or tags' }),
       openOnly: t.arg.boolean({ description: 'Only resources with fields that may be opened' }),
     },
-    resolve: (_root, args) =>
-      fullCatalogue().datasets.filter(
+    resolve: async (_root, args, ctx) =>
+      withAttributes(fullCatalogue(), [...(await requestDefinitions(ctx)).values()]).datasets.filter(
         (d) =>
           (!args.id || d.id === args.id) &&
           (!args.registry || d.registry === args.registry) &&

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DATASETS } from '../../schema/datasets.ts';
+import { attributeRules } from '../attributes/quality.ts';
 import { codecFor, encryptedColumns } from '../crypto/at-rest.ts';
 import type { Database, Row } from '../db/index.ts';
 import {
@@ -150,7 +151,8 @@ export async function planQualityRun(db: Database, options: RunOptions = {}): Pr
   const asOf = options.asOf ?? today();
   if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf))
     throw new QualityUsageError(`asOf must be YYYY-MM-DD, got '${asOf}'`);
-  const all = loadRules({ rulesDir: options.rulesDir });
+  // Attributes' validations are rules too (src/attributes/quality.ts), from their current definitions.
+  const all = [...loadRules({ rulesDir: options.rulesDir }), ...(await attributeRules(db))];
   const rules = selectRules(all, options);
   const division = await divisionRange(db, options.division);
   const parameters: RunParameters = {
