@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main as attributesCli } from '../scripts/attributes.ts';
 import { addDepartment, addGrant, createKey } from '../src/access/admin.ts';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { defineAttribute, retireAttribute } from '../src/attributes/definitions.ts';
@@ -436,6 +437,85 @@ describe('attributes (fields on demand)', () => {
     );
     expect(failures).toEqual([
       { key: String(a!.id), detail: 'attribute care_status is not in the code list (institution, none)' },
+    ]);
+  });
+
+  it('is managed by npm run attributes -- define|retire|list, audited through the audit writer', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = { db, log: (l: string) => out.push(l), error: (l: string) => err.push(l) };
+    const file = join(dir, 'esg.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        recordType: 'entity',
+        code: 'esg_rating',
+        name: 'ESG 评级',
+        description: 'Environmental, social and governance rating',
+        dataType: 'code',
+        codeValues: ['AAA', 'AA', 'A', 'BBB', 'BB', 'B'],
+        ownerDept: 'SAMR',
+        updateFrequency: 'yearly',
+        level: 'internal',
+        share: 'unconditional',
+        mask: 'none',
+      }),
+    );
+    expect(await attributesCli(['define', '--file', file], io)).toBe(0);
+    expect(out.at(-1)).toBe('entity.esg_rating: created (version 1)');
+    expect(
+      await attributesCli(
+        [
+          'define',
+          '--record-type',
+          'entity',
+          '--code',
+          'BAD',
+          '--name',
+          'x',
+          '--description',
+          'x',
+          '--type',
+          'text',
+          '--owner',
+          'SAMR',
+          '--frequency',
+          'yearly',
+          '--level',
+          'internal',
+          '--share',
+          'unconditional',
+          '--mask',
+          'none',
+        ],
+        io,
+      ),
+    ).toBe(1);
+    expect(err.at(-1)).toMatch(/^INVALID_ATTRIBUTE_DEFINITION: .*'code'/);
+    expect(
+      await attributesCli(
+        ['retire', '--record-type', 'entity', '--code', 'esg_rating', '--reason', 'test'],
+        io,
+      ),
+    ).toBe(0);
+    expect(
+      await attributesCli(
+        ['retire', '--record-type', 'entity', '--code', 'esg_rating', '--reason', 'again'],
+        io,
+      ),
+    ).toBe(1);
+    expect(err.at(-1)).toMatch(/^ATTRIBUTE_RETIRED/);
+    expect(await attributesCli(['list', '--record-type', 'entity', '--all'], io)).toBe(0);
+    expect(out.at(-1)).toMatch(/^entity\.esg_rating\s+v2 code\s+internal .* retired/);
+    expect(await attributesCli(['frobnicate'], io)).toBe(2);
+    const audit = await db.query<{ operation: string; outcome: string }>(
+      `SELECT operation, outcome FROM audit_log WHERE channel = 'script' AND operation LIKE 'attributes:%' ORDER BY seq`,
+    );
+    expect(audit.map((a) => `${a.operation} ${a.outcome}`)).toEqual([
+      'attributes:define:entity.esg_rating@v1:created ok',
+      'attributes:define:refused:INVALID_ATTRIBUTE_DEFINITION error',
+      'attributes:retire:entity.esg_rating@v2 ok',
+      'attributes:retire:refused:ATTRIBUTE_RETIRED error',
     ]);
   });
 
