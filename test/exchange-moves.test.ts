@@ -7,7 +7,16 @@ import { runImport } from '../src/ingest/import/pipeline.ts';
 import { changeHub } from '../src/registries/legal-entity/change-feed.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
-import { person, storedPerson, subscribe, tempDir, until, writeCsv } from './import-fixtures.ts';
+import {
+  ENTITY_HEADER,
+  entity,
+  person,
+  storedPerson,
+  subscribe,
+  tempDir,
+  until,
+  writeCsv,
+} from './import-fixtures.ts';
 
 /**
  * A move out of a county reaches the county it left: the change log records the divisions before the
@@ -19,6 +28,7 @@ import { person, storedPerson, subscribe, tempDir, until, writeCsv } from './imp
 const CHAOYANG = DEMO_PRINCIPALS.countyCivilAffairs.key; // 110105
 const HAIDIAN = 'gbk_mvhaid_haidian-county'; // 110108
 const FENGTAI = 'gbk_mvfeng_fengtai-county'; // 110106
+const GUANGDONG = DEMO_PRINCIPALS.provincialMarketRegulation.key; // 440000
 
 let db: TestDatabase;
 let gateway: Gateway;
@@ -89,7 +99,7 @@ async function pull(key: string, since: string | null) {
   return response.data!.changes as { cursor: string; changes: Change[] };
 }
 
-describe('a person moving from one county to another', () => {
+describe('a record moving out of a jurisdiction', () => {
   it('reaches the county it left (that it left, not where to), the county it reached, and no other', async () => {
     const p = person({ name: '迁出人', county: '110105' });
     await importRows([p]);
@@ -204,5 +214,61 @@ describe('a person moving from one county to another', () => {
       [move.batchId],
     );
     expect(logged).toEqual({ previous: null, previousOther: '110105' });
+  });
+
+  it('an entity moving out of a province reaches that province through entityChanges, without where to', async () => {
+    const e = entity({ name: '迁址测试有限公司', status_date: '2016-05-01' });
+    const importEntity = (row: object) =>
+      runImport(db, {
+        registry: 'entities',
+        input: { kind: 'file', path: writeCsv(dir, `entity-${++serial}.csv`, [row as never], ENTITY_HEADER) },
+        sourceDept: 'SAMR',
+        submittedBy: 'test',
+      });
+    expect(await importEntity(e)).toMatchObject({ inserted: 1, rejected: 0 });
+    const PAGE = `query($after: String) { entityChanges(after: $after, first: 100) { pageInfo { endCursor }
+      edges { node { action uscc version divisionCode previousDivisionCode leftJurisdiction batch entity { name } } } } }`;
+    const page = async (key: string, after: string | null) => {
+      const r = await gql(gateway, PAGE, { after }, asKey(key));
+      expect(r.errors).toBeUndefined();
+      return r.data!.entityChanges;
+    };
+    const start = {
+      guangdong: (await page(GUANGDONG, null)).pageInfo.endCursor,
+      chaoyang: (await page(CHAOYANG, null)).pageInfo.endCursor,
+    };
+    const move = await importEntity({
+      ...e,
+      division_code: '110105',
+      address: '北京市朝阳区迁址路1号',
+      point: 'POINT(116.45 39.92)',
+    });
+    expect(move).toMatchObject({ changed: 1, rejected: 0 });
+    const ofMove = (p: { edges: { node: { batch: string } }[] }) =>
+      p.edges.map((x) => x.node).filter((n) => n.batch === move.batchId);
+    expect(ofMove(await page(GUANGDONG, start.guangdong))).toEqual([
+      {
+        action: 'UPDATED',
+        uscc: e.uscc,
+        version: 2,
+        divisionCode: null,
+        previousDivisionCode: '440305',
+        leftJurisdiction: true,
+        batch: move.batchId,
+        entity: null,
+      },
+    ]);
+    expect(ofMove(await page(CHAOYANG, start.chaoyang))).toEqual([
+      {
+        action: 'UPDATED',
+        uscc: e.uscc,
+        version: 2,
+        divisionCode: '110105',
+        previousDivisionCode: null,
+        leftJurisdiction: false,
+        batch: move.batchId,
+        entity: { name: '迁址测试有限公司' },
+      },
+    ]);
   });
 });

@@ -40,7 +40,12 @@ export interface EntityChangeRow {
   /** The entity's USCC. */
   uscc: string;
   version: number | null;
+  /** The division after the change; null outside the consumer's jurisdiction (a move out of it). */
   divisionCode: string | null;
+  /** The division before the change, when the change moved the entity; null likewise. */
+  previousDivisionCode: string | null;
+  /** The entity was in the consumer's area before the change and is not after it. */
+  leftArea: boolean;
   /** Column names, e.g. legal_rep_name. */
   changedFields: string[] | null;
   at: Date;
@@ -79,13 +84,26 @@ export function entityChangesSql(
     sql`c.record_type = 'entity'`,
     sql`c.action = ANY(${sql.param([...filter.actions])}::text[])`,
   ];
-  if (filter.scope) conditions.push(sql`c.division_code BETWEEN ${filter.scope.lo} AND ${filter.scope.hi}`);
-  if (filter.divisionPrefix) {
-    conditions.push(
-      sql`c.division_code BETWEEN ${filter.divisionPrefix} AND ${subtreeEnd(filter.divisionPrefix)}`,
-    );
-  }
-  return sql`SELECT c.seq, c.action, c.record_key AS uscc, c.version, c.division_code AS "divisionCode",
+  // A change belongs to the division after it and, when it moved the entity, to the one it left (0016).
+  const now = (lo: string, hi: string) => sql`c.division_code BETWEEN ${lo} AND ${hi}`;
+  const before = (lo: string, hi: string) => sql`c.previous_division_code BETWEEN ${lo} AND ${hi}`;
+  const within = (lo: string, hi: string) => sql`(${now(lo, hi)} OR ${before(lo, hi)})`;
+  const prefix = filter.divisionPrefix
+    ? { lo: filter.divisionPrefix, hi: subtreeEnd(filter.divisionPrefix) }
+    : null;
+  if (filter.scope) conditions.push(within(filter.scope.lo, filter.scope.hi));
+  if (prefix) conditions.push(within(prefix.lo, prefix.hi));
+  // Divisions outside the jurisdiction are not served: the province an entity left learns that it left.
+  const scoped = (column: SQL) =>
+    filter.scope
+      ? sql`CASE WHEN ${column} BETWEEN ${filter.scope.lo} AND ${filter.scope.hi} THEN ${column} END`
+      : column;
+  const area = prefix ?? filter.scope;
+  const left = area ? sql`(${before(area.lo, area.hi)} AND NOT ${now(area.lo, area.hi)})` : sql`false`;
+  return sql`SELECT c.seq, c.action, c.record_key AS uscc, c.version,
+                    ${scoped(sql`c.division_code`)} AS "divisionCode",
+                    ${scoped(sql`c.previous_division_code`)} AS "previousDivisionCode",
+                    coalesce(${left}, false) AS "leftArea",
                     c.changed_fields AS "changedFields", c.at, c.source_dept AS "sourceDept", c.batch
                FROM change_log c WHERE ${sql.join(conditions, sql` AND `)}
               ORDER BY c.seq LIMIT ${limit}`;

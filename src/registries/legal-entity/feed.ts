@@ -58,6 +58,19 @@ EntityChangeRef.implement({
     uscc: t.exposeString('uscc', { access: { field: 'recordKey' } }),
     version: t.exposeInt('version', { nullable: true }),
     divisionCode: t.exposeString('divisionCode', { nullable: true }),
+    previousDivisionCode: t.exposeString('previousDivisionCode', {
+      nullable: true,
+      description:
+        'The division before the change, when the change moved the entity (null otherwise, or outside your ' +
+        'jurisdiction)',
+    }),
+    leftJurisdiction: t.boolean({
+      description:
+        'The entity was in your area (the `divisionCode` argument, else your jurisdiction) before this change ' +
+        'and is not after it: a move out. Divisions outside your jurisdiction are null',
+      access: { field: 'previousDivisionCode' },
+      resolve: (c) => c.leftArea,
+    }),
     changedFields: t.stringList({
       nullable: true,
       description: 'Catalogue names of the fields whose value changed (not the values)',
