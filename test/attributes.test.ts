@@ -376,6 +376,125 @@ describe('attributes (fields on demand)', () => {
     );
   });
 
+  it('serves a layer’s attributes through OGC API – Features (queryables, CQL2 filter, properties) and GraphQL', async () => {
+    const square = (x: number) =>
+      `ST_SetSRID(ST_GeomFromText('MULTIPOLYGON(((${x} 39.9, ${x + 0.01} 39.9, ${x + 0.01} 39.91, ${x} 39.91, ${x} 39.9)))'), 4490)`;
+    const ids: number[] = [];
+    for (const x of [116.4, 116.42]) {
+      const [f] = await db.query<{ id: number }>(
+        `INSERT INTO features (layer_id, geom, properties, division_code, source_dept)
+         VALUES ('farmland', ${square(x)}, '{"crop":"rice","irrigated":true}', '110105', 'MNR') RETURNING id`,
+      );
+      ids.push(Number(f!.id));
+    }
+    const farmland = {
+      recordType: 'feature' as const,
+      layerId: 'farmland',
+      ownerDept: 'MNR',
+      updateFrequency: 'yearly' as const,
+    };
+    await defineAttribute(
+      db,
+      {
+        ...farmland,
+        code: 'irrigation_class',
+        name: '灌溉保证率等级',
+        description: 'Irrigation class',
+        dataType: 'code',
+        codeValues: ['A', 'B', 'C'],
+        level: 'public',
+        share: 'unconditional',
+        mask: 'none',
+      },
+      'test',
+    );
+    await defineAttribute(
+      db,
+      {
+        ...farmland,
+        code: 'soil_ph',
+        name: '土壤 pH',
+        description: 'Soil pH',
+        dataType: 'decimal',
+        minValue: 0,
+        maxValue: 14,
+        level: 'internal',
+        share: 'unconditional',
+        mask: 'none',
+      },
+      'test',
+    );
+    const report = await runImport(db, {
+      registry: 'attributes',
+      input: {
+        kind: 'records',
+        name: 'farmland-attributes',
+        records: [
+          { record_type: 'feature', record_key: String(ids[0]), code: 'irrigation_class', value: 'A' },
+          { record_type: 'feature', record_key: String(ids[1]), code: 'irrigation_class', value: 'C' },
+          { record_type: 'feature', record_key: String(ids[0]), code: 'soil_ph', value: '6.5' },
+          { record_type: 'feature', record_key: String(ids[1]), code: 'soil_ph', value: '15' },
+        ],
+      },
+      sourceDept: 'MNR',
+      submittedBy: 'test',
+    });
+    expect(report.rejects).toEqual([
+      { row: 4, field: 'value', reason: 'is above the maximum 14 (INVALID_ATTRIBUTE_VALUE)' },
+    ]);
+
+    const ogc = async (path: string, headers: Record<string, string> = {}) => {
+      const response = await gateway.fetch(`http://govbase.test/ogc/collections/layer-farmland${path}`, {
+        headers: { accept: 'application/json', ...headers },
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+    const queryables = await ogc('/queryables');
+    expect(queryables.status).toBe(200);
+    expect(queryables.body.properties.irrigation_class).toMatchObject({
+      title: '灌溉保证率等级',
+      type: 'string',
+    });
+    // Internal: not for the public caller, listed for a department with a grant.
+    expect(queryables.body.properties.soil_ph).toBeUndefined();
+    // The steward holds no grant on spatial.features; a department with an internal grant on it does.
+    expect((await ogc('/queryables', STEWARD)).body.properties.soil_ph).toBeUndefined();
+    await addGrant(db, {
+      department: 'STAT-110105',
+      dataset: 'spatial.features',
+      level: 'internal',
+      grantedBy: 'test',
+    });
+    const granted = asKey(
+      (await createKey(db, { department: 'STAT-110105', application: 'attributes-ogc' })).key,
+    );
+    const grantedQueryables = await ogc('/queryables', granted);
+    expect(grantedQueryables.body.properties.soil_ph).toMatchObject({ type: 'number' });
+
+    const filtered = await ogc(`/items?filter=${encodeURIComponent("irrigation_class = 'A'")}`);
+    expect(filtered.status).toBe(200);
+    expect(filtered.body.features.map((f: { id: number }) => f.id)).toEqual([ids[0]]);
+    expect(filtered.body.features[0].properties.irrigation_class).toBe('A');
+    expect(filtered.body.features[0].properties).not.toHaveProperty('soil_ph');
+    const denied = await ogc(`/items?filter=${encodeURIComponent('soil_ph > 6')}`);
+    expect(denied.status).toBe(403);
+    const steward = await ogc(`/items?filter=${encodeURIComponent('soil_ph > 6')}`, granted);
+    expect(
+      steward.body.features.map((f: { id: number; properties: any }) => [f.id, f.properties.soil_ph]),
+    ).toEqual([[ids[0], 6.5]]);
+
+    const graphql = await gql(
+      gateway,
+      `{ features(layerId: "farmland", first: 10, attributeFilter: [{ code: "irrigation_class", in: ["C"] }]) { edges { node { id attributes { code codeValue decimal } } } } }`,
+      {},
+      STEWARD,
+    );
+    expect(graphql.errors).toBeUndefined();
+    expect(
+      graphql.data?.features.edges.map((e: { node: { attributes: unknown } }) => e.node.attributes),
+    ).toEqual([[{ code: 'irrigation_class', codeValue: 'C', decimal: null }]]);
+  });
+
   it('lists attributes in the data-resource catalogue with their classification, owner and frequency', async () => {
     const r = await gql(
       gateway,

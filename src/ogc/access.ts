@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { AuditEntry } from '../access/audit.ts';
 import { applyMask } from '../access/masking.ts';
-import type { Decision } from '../access/policy.ts';
+import { type Decision, decideField } from '../access/policy.ts';
 import { RequestAccess } from '../access/request-access.ts';
 import { sm3Hex } from '../access/sm3.ts';
+import type { Queryable } from '../db/index.ts';
 import { errors } from '../errors.ts';
 import type { GatewayServices } from '../gateway/server.ts';
 import type { Collection, CollectionContext, FeatureRecord } from './collections.ts';
-import { getCollection } from './collections.ts';
+import { extendCollection, getCollection } from './collections.ts';
 import { problems } from './problems.ts';
 import { SqlBuilder } from './sql.ts';
 
@@ -64,7 +65,15 @@ export function collectionAccess(collection: Collection, ctx: CollectionContext)
   const decisions: Record<string, Decision> = {};
   const visible: string[] = [];
   for (const [name, property] of Object.entries(collection.properties)) {
-    const decision = ctx.access.decide(collection.dataset, property.field);
+    // A property with its own classification (an attribute) is decided by the same policy function.
+    const decision = property.entry
+      ? decideField(
+          ctx.principal,
+          collection.dataset.id,
+          property.owner ?? collection.dataset.owner,
+          property.entry,
+        )
+      : ctx.access.decide(collection.dataset, property.field);
     decisions[name] = decision;
     if (decision.kind !== 'deny') {
       // A mask decision on a field whose rule cannot mask is denied (fail closed), as in applyMask.
@@ -105,6 +114,23 @@ export function requestContext(
 export function resolveCollection(id: string, ctx: CollectionContext): CollectionAccess {
   const collection = getCollection(id);
   const view = collection ? collectionAccess(collection, ctx) : null;
+  if (!view) throw problems.collectionNotFound(id);
+  return view;
+}
+
+/**
+ * A collection as this caller sees it, with its per-request properties (attributes defined on demand) read
+ * from the database first; unknown and invisible collections are the same 404.
+ */
+export async function resolveLiveCollection(
+  id: string,
+  ctx: CollectionContext,
+  db: Queryable,
+): Promise<CollectionAccess> {
+  const collection = getCollection(id);
+  if (!collection) throw problems.collectionNotFound(id);
+  const extra = collection.dynamicProperties ? await collection.dynamicProperties(db) : null;
+  const view = collectionAccess(extra ? extendCollection(collection, extra) : collection, ctx);
   if (!view) throw problems.collectionNotFound(id);
   return view;
 }

@@ -3,6 +3,7 @@ import { divisionsDataset } from '../../schema/spatial.ts';
 import type { Principal } from '../access/principal.ts';
 import type { RequestAccess } from '../access/request-access.ts';
 import type { Config } from '../config.ts';
+import type { Queryable } from '../db/index.ts';
 import { parseSortby, type SortKey } from './query-params.ts';
 
 /**
@@ -38,6 +39,12 @@ export interface PropertyDefinition {
    * @default true
    */
   queryable?: boolean;
+  /**
+   * A classification of its own instead of the catalogue entry of `field` (an attribute's definition,
+   * src/attributes/ogc.ts), decided by the same policy function, with `owner` as the owning department.
+   */
+  entry?: FieldEntry;
+  owner?: string;
 }
 
 /** Who is asking, for hooks: the principal, its per-request access state and the configuration. */
@@ -118,6 +125,11 @@ export interface CollectionDefinition {
    */
   canRead?: (ctx: CollectionContext) => boolean;
   hook?: FeatureHook;
+  /**
+   * Properties read per request from the database (attributes defined on demand for a layer): added to the
+   * collection's items, queryables and filters without a restart. Each must carry its own `entry`.
+   */
+  dynamicProperties?: (db: Queryable) => Promise<Record<string, PropertyDefinition>>;
   /** Vector tile settings; false for a collection served by OGC API – Features only. */
   tiles: TileSettings | false;
 }
@@ -150,7 +162,7 @@ export function registerCollection(definition: CollectionDefinition): () => void
   for (const [name, property] of Object.entries(definition.properties)) {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw problem(`property name '${name}' is not a plain name`);
     if (name === 'geometry') throw problem(`'geometry' is reserved for the geometry queryable`);
-    const entry = catalogueEntry(definition.dataset, property.field);
+    const entry = property.entry ?? catalogueEntry(definition.dataset, property.field);
     if (!entry)
       throw problem(`property '${name}' names '${property.field}', not in ${definition.dataset.id}`);
     fieldEntries[name] = entry;
@@ -171,6 +183,25 @@ export function registerCollection(definition: CollectionDefinition): () => void
   return () => {
     registry.delete(id);
   };
+}
+
+/**
+ * The collection with per-request properties added (dynamicProperties): names that clash with a declared
+ * property or are not plain names are left out; each added property is classified by its own entry.
+ */
+export function extendCollection(
+  collection: Collection,
+  extra: Record<string, PropertyDefinition>,
+): Collection {
+  const properties = { ...collection.properties };
+  const fieldEntries = { ...collection.fieldEntries };
+  for (const [name, property] of Object.entries(extra)) {
+    if (name in properties || name === 'geometry' || !property.entry || !/^[A-Za-z][A-Za-z0-9_]*$/.test(name))
+      continue;
+    properties[name] = property;
+    fieldEntries[name] = property.entry;
+  }
+  return { ...collection, properties, fieldEntries };
 }
 
 export function getCollection(id: string): Collection | undefined {

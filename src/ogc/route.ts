@@ -4,7 +4,7 @@ import {
   type CollectionAccess,
   collectionAccess,
   requestContext,
-  resolveCollection,
+  resolveLiveCollection,
 } from './access.ts';
 import { listCollections, type PropertyType } from './collections.ts';
 import { parseCql2 } from './cql2.ts';
@@ -311,7 +311,7 @@ export function ogcRoute(options: OgcRouteOptions = {}): Route {
     }
 
     const ctx = await context();
-    const view = resolveCollection(id, ctx);
+    const view = await resolveLiveCollection(id, ctx, services.db);
     const { collection } = view;
 
     if (sub === undefined) {

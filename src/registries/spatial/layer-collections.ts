@@ -1,6 +1,7 @@
 import { type Dataset, LEVELS } from '../../../schema/catalogue.ts';
 import { featuresDataset, placeNamesDataset } from '../../../schema/geospatial.ts';
 import { personsDataset } from '../../../schema/population.ts';
+import { layerAttributeProperties } from '../../attributes/ogc.ts';
 import {
   type CollectionDefinition,
   getCollection,
@@ -51,6 +52,8 @@ function layerCollection(layer: LayerDefinition): CollectionDefinition {
     properties,
     temporal: { start: 'valid_from', end: 'valid_to', type: 'date' },
     canRead: (ctx) => layer.classification === 'public' || ctx.principal.kind !== 'public',
+    // Attributes defined on demand for the layer (src/attributes/ogc.ts), read per request.
+    dynamicProperties: (db) => layerAttributeProperties(db, layer.id),
     tiles:
       layer.geometryType === 'Point'
         ? { minZoom: 0, maxZoom: 16, cluster: { belowZoom: 8 } }
