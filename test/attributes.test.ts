@@ -559,6 +559,47 @@ describe('attributes (fields on demand)', () => {
     ]);
   });
 
+  it('corrects one value through the import pipeline (validated, owner only, history and lineage kept)', async () => {
+    const [, b] = people;
+    const correct = `mutation ($key: String!, $value: String!) {
+      correctAttribute(recordType: PERSON, recordKey: $key, code: "care_status", value: $value, reason: "home visit") {
+        status batchId rejects { field reason } } }`;
+    const bad = await gql(gateway, correct, { key: b!.idNumber, value: 'hospital' }, COUNTY);
+    expect(bad.errors).toBeUndefined();
+    expect(bad.data?.correctAttribute).toMatchObject({
+      status: 'rejected',
+      rejects: [
+        { field: 'value', reason: 'is not in the code list (institution, none) (INVALID_ATTRIBUTE_VALUE)' },
+      ],
+    });
+    const applied = await gql(gateway, correct, { key: b!.idNumber, value: 'institution' }, COUNTY);
+    expect(applied.data?.correctAttribute.status).toBe('applied');
+    const again = await gql(gateway, correct, { key: b!.idNumber, value: 'institution' }, COUNTY);
+    expect(again.data?.correctAttribute.status).toBe('unchanged');
+    // The internal-grant department may not even read the value in clear: no write either.
+    const refused = await gql(gateway, correct, { key: b!.idNumber, value: 'none' }, internalKey);
+    expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_FIELD');
+    const [lineage] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM import_lineage WHERE batch_id = $1`,
+      [applied.data?.correctAttribute.batchId],
+    );
+    expect(lineage!.n).toBe(1);
+  });
+
+  it('reads attributes of a page of records in a bounded number of statements (no N+1)', async () => {
+    const list = (first: number) =>
+      `{ persons(divisionCode: "110105", first: ${first}) { edges { node { id attributes { code integer codeValue } } } } }`;
+    const count = async (first: number) => {
+      const before = db.counter.count;
+      const r = await gql(gateway, list(first), {}, STEWARD);
+      expect(r.errors).toBeUndefined();
+      return db.counter.count - before;
+    };
+    const one = await count(1);
+    const four = await count(4);
+    expect(four).toBe(one);
+  });
+
   it('is managed by npm run attributes -- define|retire|list, audited through the audit writer', async () => {
     const out: string[] = [];
     const err: string[] = [];

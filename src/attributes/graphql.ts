@@ -2,13 +2,21 @@ import { ATTRIBUTE_RECORD_TYPES, type AttributeRecordType } from '../../schema/a
 import { applyMask } from '../access/masking.ts';
 import type { Geometry } from '../db/geojson.ts';
 import { groupByKey } from '../db/index.ts';
-import { GovError } from '../errors.ts';
+import { errors, GovError } from '../errors.ts';
 import { builder } from '../gateway/builder.ts';
 import type { GatewayContext } from '../gateway/context.ts';
+import { ImportError } from '../ingest/import/batches.ts';
+import { runImport } from '../ingest/import/pipeline.ts';
 import { EntityRef } from '../registries/legal-entity/entity-types.ts';
 import { PersonRef } from '../registries/population/person-types.ts';
 import { FeatureRef } from '../registries/spatial/layer-queries.ts';
-import { attributeEntry, attributePath, decideAttribute, RECORD_TYPE_NAMES } from './access.ts';
+import {
+  attributeEntry,
+  attributePath,
+  decideAttribute,
+  RECORD_TYPE_NAMES,
+  requireAttributeClear,
+} from './access.ts';
 import {
   type AttributeDefinition,
   attributeErrors,
@@ -17,7 +25,7 @@ import {
   definitionVersions,
   retireAttribute,
 } from './definitions.ts';
-import { requestDefinitions } from './filter.ts';
+import { definitionFor, requestDefinitions } from './filter.ts';
 
 /**
  * Attributes (fields on demand) in GraphQL, generic and typed: `attributes(codes:)` and
@@ -398,3 +406,85 @@ builder.mutationField('retireAttribute', (t) =>
 );
 
 export { ATTRIBUTE_RECORD_TYPES, RECORD_TYPE_NAMES };
+
+// ---------------------------------------------------------------------------------------------------------
+// Corrections: one value through the import pipeline (the write path of every correction)
+
+interface AttributeCorrection {
+  status: 'applied' | 'unchanged' | 'rejected';
+  batchId: string;
+  rejects: { field: string; reason: string }[];
+}
+
+const AttributeCorrectionRejectRef = builder.objectRef<{ field: string; reason: string }>(
+  'AttributeCorrectionReject',
+);
+AttributeCorrectionRejectRef.implement({
+  fields: (t) => ({
+    field: t.exposeString('field', { nullable: false }),
+    reason: t.exposeString('reason', { nullable: false }),
+  }),
+});
+
+const AttributeCorrectionRef = builder.objectRef<AttributeCorrection>('AttributeCorrection');
+AttributeCorrectionRef.implement({
+  description: 'The outcome of an attribute correction: a batch of one row through the import pipeline',
+  fields: (t) => ({
+    status: t.exposeString('status', { nullable: false, description: 'applied, unchanged or rejected' }),
+    batchId: t.exposeString('batchId', { nullable: false }),
+    rejects: t.field({ type: [AttributeCorrectionRejectRef], nullable: false, resolve: (r) => r.rejects }),
+  }),
+});
+
+builder.mutationField('correctAttribute', (t) =>
+  t.field({
+    type: AttributeCorrectionRef,
+    nullable: false,
+    description:
+      'Sets the value of an attribute on one record (a person by ID number, an entity by USCC, a feature by id ' +
+      'or key) through the import pipeline: validated against the definition, only by its owner department ' +
+      '(or one of its kind) within its jurisdiction, the previous value kept in history, lineage and change log written',
+    args: {
+      recordType: t.arg({ type: RecordTypeEnum, required: true }),
+      recordKey: t.arg.string({ required: true }),
+      code: t.arg.string({ required: true }),
+      value: t.arg.string({ required: true }),
+      reason: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const department = ctx.access.principal.department;
+      if (!department) throw new GovError('FORBIDDEN', 'correctAttribute needs a department principal');
+      if (!args.reason.trim()) throw errors.invalidArgument('reason', 'must say why the value is corrected');
+      const def = await definitionFor(ctx, args.recordType, args.code, 'code');
+      if (def.status === 'retired') throw attributeErrors.retired(def.code);
+      // Writing a value reveals and changes it: the caller must be allowed to read it in clear.
+      requireAttributeClear(ctx.access, def, 'code');
+      try {
+        const report = await runImport(ctx.db, {
+          registry: 'attributes',
+          input: {
+            kind: 'records',
+            name: 'correction',
+            records: [
+              { record_type: def.recordType, record_key: args.recordKey, code: def.code, value: args.value },
+            ],
+          },
+          sourceDept: department.code,
+          submittedBy: ctx.access.principal.id,
+          note: args.reason,
+          rejectsPath: null,
+        });
+        const status: AttributeCorrection['status'] =
+          report.rejected > 0 ? 'rejected' : report.inserted + report.changed > 0 ? 'applied' : 'unchanged';
+        return {
+          status,
+          batchId: report.batchId,
+          rejects: report.rejects.map((r) => ({ field: r.field, reason: r.reason })),
+        };
+      } catch (error) {
+        if (error instanceof ImportError) throw errors.invalidArgument('value', error.message);
+        throw error;
+      }
+    },
+  }),
+);
