@@ -3,7 +3,8 @@
  *                   [--crs EPSG:4490|EPSG:4326] [--layer LAYER] [--by WHO]
  * npm run import -- --list [--registry R] [--limit N]
  *
- * Imports a delivery (CSV, NDJSON, GeoJSON) into a registry (persons, households, entities, features) of the database
+ * Imports a delivery (CSV, NDJSON, GeoJSON) into a registry (persons, households, entities, features, or attribute
+ * values: record_type, record_key, code, value) of the database
  * of the environment (DATABASE_URL, else the embedded one in GOVBASE_DATA_DIR): streams and validates every
  * row, stages it with COPY, checks references in SQL, merges the accepted rows in one transaction (history,
  * lineage and the change log come with it) and writes the refused rows to <file>.rejects.csv
@@ -27,7 +28,7 @@ import { type ImportPhase, type ImportReport, runImport } from '../src/ingest/im
 
 export const EXIT = { ok: 0, rejected: 1, usage: 2, failed: 3 } as const;
 
-const USAGE = `usage: npm run import -- <persons|households|entities|features> <file> --source DEPT [--batch ID] [--dry-run]
+const USAGE = `usage: npm run import -- <persons|households|entities|features|attributes> <file> --source DEPT [--batch ID] [--dry-run]
                          [--format csv|ndjson|geojson] [--crs EPSG:4490|EPSG:4326] [--layer LAYER] [--by WHO]
        npm run import -- --list [--registry R] [--limit N]`;
 

@@ -6,6 +6,7 @@ import { main as attributesCli } from '../scripts/attributes.ts';
 import { addDepartment, addGrant, createKey } from '../src/access/admin.ts';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
 import { defineAttribute, retireAttribute } from '../src/attributes/definitions.ts';
+import { attributeValueSql } from '../src/attributes/sql.ts';
 import { buildIdNumber } from '../src/codes/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
@@ -598,6 +599,16 @@ describe('attributes (fields on demand)', () => {
     const one = await count(1);
     const four = await count(4);
     expect(four).toBe(one);
+  });
+
+  it('lets set-based SQL (a rule tag predicate over r) read an attribute like a column', async () => {
+    const [a, , , d] = people;
+    const predicate = `r.status = 'alive' AND ${attributeValueSql('person', 'disability_level', 'int')} >= 2`;
+    const found = await db.query<{ id: number }>(
+      `SELECT r.id FROM persons r WHERE ${predicate} ORDER BY r.id`,
+    );
+    expect(found.map((r) => Number(r.id))).toEqual([a!.id, d!.id].sort((x, y) => x - y));
+    expect(() => attributeValueSql('person', "x'; DROP TABLE persons; --", 'int')).toThrow();
   });
 
   it('is managed by npm run attributes -- define|retire|list, audited through the audit writer', async () => {
