@@ -82,7 +82,7 @@ async function personVia(headers: Record<string, string>, id: number, selection:
 
 describe('attributes (fields on demand)', () => {
   it('a steward defines attributes through GraphQL; others may not', async () => {
-    const define = `mutation ($input: DefineAttributeInput!) { defineAttribute(input: $input) { outcome definition { code version level readable } } }`;
+    const define = `mutation DefineAttribute($input: DefineAttributeInput!) { defineAttribute(input: $input) { outcome definition { code version level readable } } }`;
     const disability = {
       ...base,
       recordType: 'PERSON',
@@ -104,6 +104,15 @@ describe('attributes (fields on demand)', () => {
       outcome: 'created',
       definition: { code: 'disability_level', version: 1, level: 'sensitive', readable: true },
     });
+    const [audit] = await db.query<{
+      principal: string;
+      operation: string;
+      outcome: string;
+      department: string;
+    }>(
+      `SELECT principal, operation, outcome, department_code AS department FROM audit_log ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(audit).toMatchObject({ operation: 'DefineAttribute', outcome: 'ok', department: 'PLATFORM' });
     const again = await gql(gateway, define, { input: disability }, STEWARD);
     expect(again.data?.defineAttribute.outcome).toBe('unchanged');
     const bad = await gql(gateway, define, { input: { ...disability, code: 'Bad-Code' } }, STEWARD);
@@ -703,6 +712,8 @@ describe('attributes (fields on demand)', () => {
     );
     expect(found.errors).toBeUndefined();
     const values = found.person.attributeHistory;
+    const current = await personVia(COUNTY, a!.id, 'attributes { code }');
+    expect(current.person.attributes.map((x: { code: string }) => x.code)).not.toContain('volunteer_hours');
     expect(values.map((v: { integer: string; current: boolean }) => `${v.integer}:${v.current}`)).toEqual([
       '120:false',
       '150:true',

@@ -202,6 +202,8 @@ async function visibleValues(
     const def = defs.get(`${recordType}:${row.code}`);
     // A value whose attribute has no definition has no classification: fail closed.
     if (!def) continue;
+    // A retired attribute's values are history: read them by name or through attributeHistory.
+    if (!wanted && def.status === 'retired') continue;
     const decision = decideAttribute(ctx.access, def);
     ctx.access.noteField(attributePath(def), decision);
     if (decision.kind === 'deny') continue;
