@@ -505,6 +505,58 @@ describe('attributes (fields on demand)', () => {
     ).toEqual([[{ code: 'irrigation_class', codeValue: 'C', decimal: null }]]);
   });
 
+  it('stores geometry attributes in CGCS2000 and masks them with the point rule', async () => {
+    const [a, b] = people;
+    await defineAttribute(
+      db,
+      {
+        ...base,
+        code: 'care_visit_point',
+        name: '上门服务点位',
+        description: 'Where home care visits take place',
+        dataType: 'geometry',
+        level: 'sensitive',
+        share: 'conditional',
+        mask: 'point',
+      },
+      'test',
+    );
+    const report = await runImport(db, {
+      registry: 'attributes',
+      input: {
+        kind: 'records',
+        name: 'visit-points',
+        records: [
+          {
+            record_type: 'person',
+            record_key: a!.idNumber,
+            code: 'care_visit_point',
+            value: { type: 'Point', coordinates: [116.4567, 39.9123] },
+          },
+          { record_type: 'person', record_key: b!.idNumber, code: 'care_visit_point', value: 'not json' },
+        ],
+      },
+      sourceDept: 'CA-110105',
+      submittedBy: 'test',
+    });
+    expect(report.rejects).toEqual([
+      { row: 2, field: 'value', reason: 'is not a GeoJSON geometry (INVALID_ATTRIBUTE_VALUE)' },
+    ]);
+    const [stored] = await db.query<{ srid: number }>(
+      `SELECT ST_SRID(value_geom) AS srid FROM attribute_values WHERE code = 'care_visit_point' AND valid_to IS NULL`,
+    );
+    expect(Number(stored!.srid)).toBe(4490);
+    const selection = 'attributes(codes: ["care_visit_point"]) { geometry masked }';
+    const clear = await personVia(STEWARD, a!.id, selection);
+    expect(clear.person.attributes).toEqual([
+      { geometry: { type: 'Point', coordinates: [116.4567, 39.9123] }, masked: false },
+    ]);
+    const masked = await personVia(COUNTY, a!.id, selection);
+    expect(masked.person.attributes).toEqual([
+      { geometry: { type: 'Point', coordinates: [116.455, 39.915] }, masked: true },
+    ]);
+  });
+
   it('lists attributes in the data-resource catalogue with their classification, owner and frequency', async () => {
     const r = await gql(
       gateway,

@@ -68,7 +68,7 @@ function valuesOf(ctx: GatewayContext, recordType: AttributeRecordType, history:
     const found = await ctx.db.query<ValueRow>(
       `SELECT a.record_id AS "recordId", a.code, d.version, a.value_text AS "valueText",
               a.value_int AS "valueInt", a.value_num::text AS "valueNum", a.value_date::text AS "valueDate",
-              a.value_bool AS "valueBool", ST_AsGeoJSON(a.value_geom) AS geom, ${ts('a.valid_from')} AS "validFrom",
+              a.value_bool AS "valueBool", ST_AsGeoJSON(a.value_geom, 7, 0) AS geom, ${ts('a.valid_from')} AS "validFrom",
               ${ts('a.valid_to')} AS "validTo", a.source_dept AS "sourceDept", a.source_batch AS "sourceBatch"
          FROM attribute_values a JOIN attribute_definitions d ON d.id = a.definition_id
         WHERE a.record_type = $1 AND a.record_id = ANY($2::bigint[]) ${history ? '' : 'AND a.valid_to IS NULL'}
