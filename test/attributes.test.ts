@@ -223,6 +223,20 @@ describe('attributes (fields on demand)', () => {
       'attributes.disability_level',
       'attributes.volunteer_hours',
     ]);
+    // The change feed carries them to the county, like any change of its persons.
+    const feed = await gql(
+      gateway,
+      `{ changes(registry: POPULATION, first: 500) { changes { action batch changedFields person { id } } } }`,
+      {},
+      COUNTY,
+    );
+    expect(feed.errors).toBeUndefined();
+    const ofBatch = feed.data?.changes.changes.filter((c: { batch: string }) => c.batch === report.batchId);
+    expect(ofBatch).toHaveLength(4);
+    expect(ofBatch.every((c: { action: string }) => c.action === 'UPDATED')).toBe(true);
+    expect(ofBatch.flatMap((c: { changedFields: string[] }) => c.changedFields)).toContain(
+      'attributes.disability_level',
+    );
     const lineage = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM import_lineage WHERE batch_id = $1 AND record_type = 'attribute_value'`,
       [report.batchId],

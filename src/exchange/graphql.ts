@@ -91,7 +91,8 @@ RegistryChangeRef.implement({
     changedFields: t.stringList({
       nullable: true,
       description: 'Catalogue names of the fields whose value changed (not the values)',
-      resolve: (c) => c.changedFields?.map(camel) ?? null,
+      // Attribute changes name the attribute's code as defined (`attributes.<code>`, src/attributes).
+      resolve: (c) => c.changedFields?.map((f) => (f.startsWith('attributes.') ? f : camel(f))) ?? null,
     }),
     sourceDept: t.exposeString('sourceDept', { nullable: true }),
     batch: t.exposeString('batch', { nullable: true }),
