@@ -550,14 +550,26 @@ describe('attributes (fields on demand)', () => {
             value: { type: 'Point', coordinates: [116.4567, 39.9123] },
           },
           { record_type: 'person', record_key: b!.idNumber, code: 'care_visit_point', value: 'not json' },
+          {
+            record_type: 'person',
+            record_key: people[2]!.idNumber,
+            code: 'care_visit_point',
+            value: { type: 'Point', coordinates: [116] },
+          },
         ],
       },
       sourceDept: 'CA-110105',
       submittedBy: 'test',
     });
-    expect(report.rejects).toEqual([
-      { row: 2, field: 'value', reason: 'is not a GeoJSON geometry (INVALID_ATTRIBUTE_VALUE)' },
-    ]);
+    expect(report.rejects[0]).toEqual({
+      row: 2,
+      field: 'value',
+      reason: 'is not a GeoJSON geometry (INVALID_ATTRIBUTE_VALUE)',
+    });
+    // PostGIS cannot parse row 3: a reject of its own, not an error that stops the batch.
+    expect(report.rejects.slice(1).map((r) => `${r.row} ${r.field}`)).toEqual(['3 value']);
+    expect(report.rejects[1]!.reason).toMatch(/^is not a GeoJSON geometry: .+\(INVALID_ATTRIBUTE_VALUE\)$/);
+    expect(report.inserted).toBe(1);
     const [stored] = await db.query<{ srid: number }>(
       `SELECT ST_SRID(value_geom) AS srid FROM attribute_values WHERE code = 'care_visit_point' AND valid_to IS NULL`,
     );

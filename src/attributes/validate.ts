@@ -42,8 +42,8 @@ export function textValueDefect(d: string, v: string): string {
     WHEN 'geometry' THEN CASE
           WHEN ${v} !~ '^\\s*\\{.*"type"\\s*:\\s*"(Point|MultiPoint|LineString|MultiLineString|Polygon|MultiPolygon)".*"coordinates"\\s*:'
             THEN 'is not a GeoJSON geometry'
-          WHEN NOT ST_IsValid(ST_GeomFromGeoJSON(${v}))
-            THEN 'is not a valid geometry: ' || ST_IsValidReason(ST_GeomFromGeoJSON(${v})) END
+          -- Parsed in a function that turns PostGIS's errors into a reason (migration 0017).
+          ELSE gb_geojson_defect(${v}) END
     ELSE CASE ${textRules(v, d)} END
   END`;
 }
