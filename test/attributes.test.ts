@@ -721,6 +721,25 @@ describe('attributes (fields on demand)', () => {
       [applied.data?.correctAttribute.batchId],
     );
     expect(lineage!.n).toBe(1);
+    // null removes the current value: closed (kept in history), logged as a change of the person.
+    const remove = `mutation ($key: String!) {
+      correctAttribute(recordType: PERSON, recordKey: $key, code: "care_status", value: null, reason: "moved away") { status } }`;
+    const removed = await gql(gateway, remove, { key: b!.idNumber }, COUNTY);
+    expect(removed.errors).toBeUndefined();
+    expect(removed.data?.correctAttribute.status).toBe('applied');
+    const [log] = await db.query<{ recordKey: string; fields: string[] }>(
+      `SELECT record_key AS "recordKey", changed_fields AS fields FROM change_log ORDER BY seq DESC LIMIT 1`,
+    );
+    expect(log).toEqual({ recordKey: String(b!.id), fields: ['attributes.care_status'] });
+    const history = await personVia(
+      COUNTY,
+      b!.id,
+      'attributeHistory(code: "care_status") { codeValue current }',
+    );
+    expect(history.person.attributeHistory).toEqual([{ codeValue: 'institution', current: false }]);
+    expect((await gql(gateway, remove, { key: b!.idNumber }, COUNTY)).data?.correctAttribute.status).toBe(
+      'unchanged',
+    );
   });
 
   it('reads attributes of a page of records in a bounded number of statements (no N+1)', async () => {

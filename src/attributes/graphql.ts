@@ -450,7 +450,9 @@ builder.mutationField('correctAttribute', (t) =>
       recordType: t.arg({ type: RecordTypeEnum, required: true }),
       recordKey: t.arg.string({ required: true }),
       code: t.arg.string({ required: true }),
-      value: t.arg.string({ required: true }),
+      value: t.arg.string({
+        description: 'The value as text (GeoJSON for geometry); null removes the current value',
+      }),
       reason: t.arg.string({ required: true }),
     },
     resolve: async (_root, args, ctx) => {
@@ -468,7 +470,12 @@ builder.mutationField('correctAttribute', (t) =>
             kind: 'records',
             name: 'correction',
             records: [
-              { record_type: def.recordType, record_key: args.recordKey, code: def.code, value: args.value },
+              {
+                record_type: def.recordType,
+                record_key: args.recordKey,
+                code: def.code,
+                value: args.value ?? '',
+              },
             ],
           },
           sourceDept: department.code,

@@ -7,7 +7,7 @@ import { accepted, type MergeContext, type RegistrySpec } from '../spec.ts';
 
 /**
  * Attribute values (fields on demand, src/attributes): a delivery of (record_type, record_key, code, value)
- * rows. A person is named by ID number, an entity by USCC, a feature by its layer's feature key (or id).
+ * rows (an empty value removes the record's current value). A person is named by ID number, an entity by USCC, a feature by its layer's feature key (or id).
  * Each value is checked against the attribute's current definition in SQL (src/attributes/validate.ts):
  * unknown or retired code, wrong type, out of range, pattern, not in the code list, unknown record, outside
  * the source's jurisdiction, a source that is not the attribute's owner (its authoritative source). The
@@ -50,12 +50,14 @@ export const attributesSpec: RegistrySpec = {
     { name: 'record_type', type: 'text', parse: oneOf(ATTRIBUTE_RECORD_TYPES), notEmpty: true },
     { name: 'record_key', type: 'text', parse: text(100), notEmpty: true },
     { name: 'code', type: 'text', parse: text(63), notEmpty: true },
-    { name: 'value', type: 'text', parse: anyValue, notEmpty: true },
+    // Empty: the record's current value is removed (closed, kept in history).
+    { name: 'value', type: 'text', parse: anyValue },
     // The key a record is looked up by: a person's by the blind index of the ID number (never in clear).
     { name: 'record_ref', type: 'text', presentWith: 'record_key' },
   ],
   targets: [],
-  rowCheck(row, _present, reject) {
+  rowCheck(row, present, reject) {
+    if (!present('value')) reject('value', 'is required (an empty value removes the current one)');
     if (row.record_type !== 'person') return;
     const parsed = idNumber(row.record_key, { today: new Date().toISOString().slice(0, 10) } as never);
     if (parsed instanceof Invalid) reject('record_key', `is not a citizen ID number: ${parsed.reason}`);
@@ -98,7 +100,7 @@ export const attributesSpec: RegistrySpec = {
         'value',
         `v.reason || ' (INVALID_ATTRIBUTE_VALUE)'`,
         `JOIN ${current('s')} CROSS JOIN LATERAL (SELECT ${textValueDefect('d', 's.value')} AS reason) v`,
-        'v.reason IS NOT NULL',
+        's.value IS NOT NULL AND v.reason IS NOT NULL',
       ),
       reject(
         'record_key',
@@ -133,7 +135,7 @@ export const attributesSpec: RegistrySpec = {
     return checks;
   },
   resolved(ctx) {
-    return `SELECT s.row_no, s.present, d.id AS definition_id, s.record_type, s.code,
+    return `SELECT s.row_no, s.present, d.id AS definition_id, s.record_type, s.code, s.value IS NULL AS removal,
                    (${recordIdSql(ctx, 's', 'd')}) AS record_id,
                    ${typedValues('d', 's.value')
                      .map((expr, i) => `${expr} AS ${VALUE_COLUMNS[i]}`)
@@ -150,16 +152,30 @@ export const attributesSpec: RegistrySpec = {
     await ctx.db.query(`DROP TABLE IF EXISTS ${r}`);
     await ctx.db.query(
       `CREATE UNLOGGED TABLE ${r} AS
-       SELECT x.*, v.id IS NOT NULL AS had_value, (v.id IS NULL OR (${valueDiffers('x', 'v')})) AS differs
+       SELECT x.*, v.id IS NOT NULL AS had_value,
+              CASE WHEN x.removal THEN v.id IS NOT NULL ELSE (v.id IS NULL OR (${valueDiffers('x', 'v')})) END AS differs
          FROM (${this.resolved(ctx)}) x LEFT JOIN attribute_values v ON ${this.keyMatch(ctx)('v', 'x')}`,
     );
     // A replacement: the current value closes without a change-log row of its own (its successor logs).
     await ctx.db.query(`SELECT set_config('govbase.attribute_replacing', 'on', true)`);
     await ctx.db.query(
       `UPDATE attribute_values v SET valid_to = now(), updated_at = now()
-         FROM ${r} r WHERE ${this.keyMatch(ctx)('v', 'r')} AND r.had_value AND r.differs`,
+         FROM ${r} r WHERE ${this.keyMatch(ctx)('v', 'r')} AND r.had_value AND r.differs AND NOT r.removal`,
     );
     await ctx.db.query(`SELECT set_config('govbase.attribute_replacing', 'off', true)`);
+    // A removal: the current value closes with no successor (the change log records it from the update).
+    const [removed] = await ctx.db.query<{ n: number }>(
+      `WITH closed AS (
+         UPDATE attribute_values v SET valid_to = now(), updated_at = now()
+           FROM ${r} r WHERE ${this.keyMatch(ctx)('v', 'r')} AND r.removal AND r.had_value
+         RETURNING v.id, r.row_no, r.definition_id),
+       lineage AS (
+         INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)
+         SELECT ${batch}, c.row_no, 'attribute_value', c.id, d.version, 'updated'
+           FROM closed c JOIN attribute_definitions d ON d.id = c.definition_id
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM lineage`,
+    );
     const columns = VALUE_COLUMNS.join(', ');
     await ctx.db.query(
       `INSERT INTO attribute_values (definition_id, record_type, code, record_id, ${columns}, source_dept,
@@ -167,7 +183,7 @@ export const attributesSpec: RegistrySpec = {
        SELECT r.definition_id, r.record_type, r.code, r.record_id, ${VALUE_COLUMNS.map((c) => `r.${c}`).join(', ')},
               ${source}, ${batch}, b.submitted_by
          FROM ${r} r JOIN import_batches b ON b.id = ${batch}
-        WHERE r.differs ORDER BY r.row_no`,
+        WHERE r.differs AND NOT r.removal ORDER BY r.row_no`,
     );
     const [counts] = await ctx.db.query<{ inserted: number; changed: number }>(
       `WITH lineage AS (
@@ -176,12 +192,15 @@ export const attributesSpec: RegistrySpec = {
                 CASE WHEN r.had_value THEN 'updated' ELSE 'inserted' END
            FROM ${r} r JOIN attribute_values v ON ${this.keyMatch(ctx)('v', 'r')}
            JOIN attribute_definitions d ON d.id = r.definition_id
-          WHERE r.differs
+          WHERE r.differs AND NOT r.removal
          RETURNING action)
        SELECT count(*) FILTER (WHERE action = 'inserted')::int AS inserted,
               count(*) FILTER (WHERE action = 'updated')::int AS changed FROM lineage`,
     );
     await ctx.db.query(`DROP TABLE ${r}`);
-    return { inserted: Number(counts?.inserted ?? 0), changed: Number(counts?.changed ?? 0) };
+    return {
+      inserted: Number(counts?.inserted ?? 0),
+      changed: Number(counts?.changed ?? 0) + Number(removed?.n ?? 0),
+    };
   },
 };
