@@ -105,6 +105,9 @@ class DryRunDone extends Error {
   }
 }
 
+/** work_mem of the merge transaction (SET LOCAL: this transaction only). */
+const MERGE_WORK_MEM = '128MB';
+
 const CODE_LISTS = ['ethnicity', 'marital_status', 'education', 'nationality', 'industry_section'];
 
 async function loadCodeLists(db: Queryable): Promise<Map<string, Set<string>>> {
@@ -181,11 +184,17 @@ async function stage(
   const bits = columns.map((_c, i) => 2 ** i);
   const bitByName = new Map(columns.map((c, i) => [c.name, 2 ** i]));
   const keyBits = spec.key.map((key) => bitByName.get(key)!);
-  const isPresent = (present: number) => (field: string) => (present & (bitByName.get(field) ?? 0)) !== 0;
+  // One closure each for the whole delivery (not one per row): they read the row being staged.
+  let rowNo = 0;
+  let rowPresent = 0;
+  const isPresent = (field: string) => (rowPresent & (bitByName.get(field) ?? 0)) !== 0;
   const presentWith = columns.map((c) =>
     c.presentWith ? columns.findIndex((o) => o.name === c.presentWith) : -1,
   );
   const refusals: string[] = [];
+  const reject = (field: string, reason: string) => {
+    refusals.push(`${rowNo},${csvField(field)},${csvField(reason)}\n`);
+  };
   const result: StageResult = { total: 0, staged: 0, presentInEveryRow: 2 ** columns.length - 1 };
 
   async function* lines(): AsyncGenerator<string> {
@@ -196,9 +205,7 @@ async function stage(
         if (onProgress && (result.total & 0x3fff) === 0) {
           onProgress({ rows: result.total, bytes: source.bytesRead(), totalBytes: source.totalBytes });
         }
-        const reject = (field: string, reason: string) => {
-          refusals.push(`${item.row},${csvField(field)},${csvField(reason)}\n`);
-        };
+        rowNo = item.row;
         if (item.error) {
           reject('*', `row ${item.error}`);
           continue;
@@ -247,18 +254,19 @@ async function stage(
             row[column.name] = null;
           } else row[column.name] = value;
         }
-        spec.key.forEach((key, i) => {
+        for (let i = 0; i < keyBits.length; i++) {
           if (!(present & keyBits[i]!)) {
-            reject(key, 'is required: it identifies the record');
+            reject(spec.key[i]!, 'is required: it identifies the record');
             bad = true;
           }
-        });
+        }
         if (bad) {
           // Unknown fields alone do not stop the row's other defects from being reported, nor vice versa.
           continue;
         }
         const before = refusals.length;
-        spec.rowCheck?.(row, isPresent(present), reject);
+        rowPresent = present;
+        spec.rowCheck?.(row, isPresent, reject);
         if (refusals.length > before) continue;
         for (let i = 0; i < columns.length; i++) {
           if (presentWith[i]! >= 0 && present & bits[presentWith[i]!]!) present |= bits[i]!;
@@ -440,6 +448,9 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
         );
         if (locked?.status === 'merged')
           throw new ImportError(`batch '${batchId}' was merged by another run meanwhile`);
+        // The merge joins the whole delivery by key (update, insert, lineage) and the change-log triggers
+        // keep transition tables: with the default 4 MB each hash join of a million keys spills to disk.
+        await tx.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
         await rejectLowerAuthority(spec, txCtx);
         await phase('merge:checked');
         const merged = await spec.merge(txCtx);

@@ -47,17 +47,27 @@ export function storageRows(
   codec: RowCodec | null,
   encryptedColumns: (table: string) => readonly string[],
 ): StorageRows {
+  // Per table, once: the encrypted columns and their blind-index columns (a row costs no lookups).
+  const cache = new Map<string, { column: string; bidx: string }[]>();
+  const columnsOf = (table: string) => {
+    let found = cache.get(table);
+    if (!found) {
+      found = encryptedColumns(table).map((column) => ({ column, bidx: blindIndexColumn(column) }));
+      cache.set(table, found);
+    }
+    return found;
+  };
   const encrypted = (table: string, column: string) =>
-    codec !== null && encryptedColumns(table).includes(column);
+    codec !== null && columnsOf(table).some((c) => c.column === column);
   return {
     row(table, row) {
       if (!codec) return row;
       // What codec.encodeRow does, in place (a staged row is not kept): each encrypted column becomes its
       // ciphertext and its blind index is set beside it. A million rows need no million copies.
-      for (const column of encryptedColumns(table)) {
+      for (const { column, bidx } of columnsOf(table)) {
         if (!(column in row)) continue;
         const value = row[column];
-        row[blindIndexColumn(column)] = codec.blindIndexFor(table, column, value);
+        row[bidx] = codec.blindIndexFor(table, column, value);
         row[column] = codec.encodeValue(table, column, value);
       }
       return row;
