@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldEntry } from '../schema/catalogue.ts';
 import { DATASETS } from '../schema/datasets.ts';
 import { main as catalogueCli } from '../scripts/catalogue.ts';
+import { defineAttribute } from '../src/attributes/definitions.ts';
 import {
   type Catalogue,
   catalogueCsv,
@@ -97,32 +98,6 @@ describe('the data-resource catalogue', () => {
     );
     expect(problems).toHaveLength(3);
   });
-
-  it('exports as CSV (one row per field) and JSON from npm run catalogue', () => {
-    let csv = '';
-    expect(catalogueCli(['--format', 'csv'], (t) => (csv += t))).toBe(0);
-    const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe(
-      'dataset_id,dataset_name,registry,resource_kind,table,field,column,field_kind,description,owner,update_frequency,level,share,mask,open,sensitive_personal,encrypted_at_rest,source',
-    );
-    expect(lines).toHaveLength(1 + catalogue.datasets.reduce((n, d) => n + d.fields.length, 0));
-    expect(csv).toBe(catalogueCsv({ ...catalogue, generatedAt: 'x' }));
-    expect(
-      lines.filter((l) => l.startsWith('population.persons,') && l.includes(',idNumber,id_number,column,')),
-    ).toHaveLength(1);
-    let json = '';
-    expect(catalogueCli(['--format', 'json'], (t) => (json += t))).toBe(0);
-    expect((JSON.parse(json) as Catalogue).datasets).toHaveLength(catalogue.datasets.length);
-    const errors: string[] = [];
-    expect(
-      catalogueCli(
-        ['--format', 'xml'],
-        () => undefined,
-        (l) => errors.push(l),
-      ),
-    ).toBe(2);
-    expect(errors[0]).toMatch(/--format 'xml'/);
-  });
 });
 
 describe('the catalogue against the database', () => {
@@ -186,5 +161,71 @@ describe('the catalogue against the database', () => {
     expect(open.data!.dataCatalogue.length).toBeGreaterThan(3);
     expect(open.data!.dataCatalogue.every((d: { open: boolean }) => d.open)).toBe(true);
     expect(open.data!.dataCatalogue.map((d: { id: string }) => d.id)).not.toContain('governance.audit_log');
+  });
+
+  it('exports as CSV (one row per field) and JSON from npm run catalogue, attributes included', async () => {
+    const catalogue = fullCatalogue();
+    let csv = '';
+    expect(await catalogueCli(['--format', 'csv'], { db, log: (t) => (csv += t) })).toBe(0);
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe(
+      'dataset_id,dataset_name,registry,resource_kind,table,field,column,field_kind,description,owner,update_frequency,level,share,mask,open,sensitive_personal,encrypted_at_rest,source',
+    );
+    // No attribute defined yet: the CLI prints the declared catalogue.
+    expect(lines).toHaveLength(1 + catalogue.datasets.reduce((n, d) => n + d.fields.length, 0));
+    expect(csv).toBe(catalogueCsv({ ...catalogue, generatedAt: 'x' }));
+    expect(
+      lines.filter((l) => l.startsWith('population.persons,') && l.includes(',idNumber,id_number,column,')),
+    ).toHaveLength(1);
+    let json = '';
+    expect(await catalogueCli(['--format', 'json'], { db, log: (t) => (json += t) })).toBe(0);
+    expect((JSON.parse(json) as Catalogue).datasets).toHaveLength(catalogue.datasets.length);
+    const errors: string[] = [];
+    expect(
+      await catalogueCli(['--format', 'xml'], { db, log: () => undefined, error: (l) => errors.push(l) }),
+    ).toBe(2);
+    expect(errors[0]).toMatch(/--format 'xml'/);
+
+    // An attribute defined in the database appears in the CLI output, as in GraphQL dataCatalogue.
+    await defineAttribute(
+      db,
+      {
+        recordType: 'entity',
+        code: 'esg_rating',
+        name: 'ESG 评级',
+        description: 'ESG rating',
+        dataType: 'code',
+        codeValues: ['A', 'B', 'C'],
+        ownerDept: 'SAMR',
+        updateFrequency: 'yearly',
+        level: 'internal',
+        share: 'conditional',
+        mask: 'none',
+      },
+      'test',
+    );
+    let after = '';
+    expect(await catalogueCli(['--format', 'csv'], { db, log: (t) => (after += t) })).toBe(0);
+    const rows = after.trimEnd().split('\r\n');
+    expect(rows).toHaveLength(lines.length + 1);
+    const row = rows.filter((l) => l.includes(',attribute:esg_rating,'));
+    expect(row).toHaveLength(1);
+    expect(row[0]).toMatch(
+      /^legal_entity\.entities,.*,attribute:esg_rating,,attribute,.*,SAMR,yearly,internal,conditional,none,false,false,,attribute:esg_rating@v1$/,
+    );
+    let afterJson = '';
+    expect(await catalogueCli(['--format', 'json'], { db, log: (t) => (afterJson += t) })).toBe(0);
+    const listed = (JSON.parse(afterJson) as Catalogue).datasets
+      .find((d) => d.id === 'legal_entity.entities')!
+      .fields.find((f) => f.name === 'attribute:esg_rating');
+    expect(listed).toMatchObject({ kind: 'attribute', owner: 'SAMR', level: 'internal', status: 'active' });
+    const graphql = await gql(
+      gateway,
+      `{ dataCatalogue(id: "legal_entity.entities") { fields { name source } } }`,
+    );
+    expect(graphql.data?.dataCatalogue[0].fields).toContainEqual({
+      name: 'attribute:esg_rating',
+      source: 'attribute:esg_rating@v1',
+    });
   });
 });

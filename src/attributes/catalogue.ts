@@ -1,6 +1,8 @@
 import type { Catalogue, CatalogueField } from '../catalogue/catalogue.ts';
+import { fullCatalogue } from '../catalogue/index.ts';
+import type { Queryable } from '../db/index.ts';
 import { attributeEntry, RECORD_DATASETS } from './access.ts';
-import type { AttributeDefinition } from './definitions.ts';
+import { type AttributeDefinition, currentDefinitions } from './definitions.ts';
 
 /**
  * Attributes in the data-resource catalogue: each attribute is a field of its record type's dataset
@@ -41,4 +43,18 @@ export function withAttributes(catalogue: Catalogue, defs: readonly AttributeDef
       return extra.length === 0 ? d : { ...d, fields: [...d.fields, ...extra.map(attributeField)] };
     }),
   };
+}
+
+/**
+ * The data-resource catalogue as served — the declared catalogue plus the attribute definitions given (their
+ * current versions). GraphQL `dataCatalogue` passes the request's definitions, `npm run catalogue` reads them
+ * from the database (dataCatalogueOf).
+ */
+export function dataCatalogue(defs: readonly AttributeDefinition[], now = new Date()): Catalogue {
+  return withAttributes(fullCatalogue(now), defs);
+}
+
+/** dataCatalogue with the definitions read from the database. */
+export async function dataCatalogueOf(db: Queryable, now = new Date()): Promise<Catalogue> {
+  return dataCatalogue(await currentDefinitions(db), now);
 }

@@ -1,8 +1,7 @@
-import { withAttributes } from '../attributes/catalogue.ts';
+import { dataCatalogue } from '../attributes/catalogue.ts';
 import { requestDefinitions } from '../attributes/filter.ts';
 import { builder } from '../gateway/builder.ts';
 import type { CatalogueDataset, CatalogueField } from './catalogue.ts';
-import { fullCatalogue } from './index.ts';
 
 /**
  * `dataCatalogue`: the data-resource catalogue in GraphQL — metadata only (what exists, who owns it, how it
@@ -80,7 +79,7 @@ builder.queryField('dataCatalogue', (t) =>
       openOnly: t.arg.boolean({ description: 'Only resources with fields that may be opened' }),
     },
     resolve: async (_root, args, ctx) =>
-      withAttributes(fullCatalogue(), [...(await requestDefinitions(ctx)).values()]).datasets.filter(
+      dataCatalogue([...(await requestDefinitions(ctx)).values()]).datasets.filter(
         (d) =>
           (!args.id || d.id === args.id) &&
           (!args.registry || d.registry === args.registry) &&
