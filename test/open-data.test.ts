@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { personsDataset } from '../schema/population.ts';
 import { main as exportCli } from '../scripts/export.ts';
 import { sm3Hex } from '../src/access/sm3.ts';
+import { defineAttribute, retireAttribute } from '../src/attributes/definitions.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { generateEntities } from '../src/ingest/generate/entities.ts';
 import { generatePopulation } from '../src/ingest/generate/population.ts';
+import { runImport } from '../src/ingest/import/pipeline.ts';
 import { mapRoute } from '../src/map/route.ts';
 import { ogcRoute, tilesRoute } from '../src/ogc/index.ts';
 import {
@@ -31,11 +33,26 @@ const THRESHOLD = 5;
 
 let db: TestDatabase;
 let gateway: Gateway;
+const parcels: number[] = [];
 
 beforeAll(async () => {
   db = await testDatabase();
   await generatePopulation(db, { persons: 1500, seed: 'open', asOf: AS_OF });
   await generateEntities(db, { entities: 300, seed: 'open', asOf: AS_OF });
+  // Three farmland parcels (a public layer) for the layer export.
+  for (const [x, crop, irrigated] of [
+    [116.4, 'rice', true],
+    [116.42, 'wheat', false],
+    [116.44, 'maize', true],
+  ] as const) {
+    const [f] = await db.query<{ id: number }>(
+      `INSERT INTO features (layer_id, geom, properties, division_code, source_dept, valid_from)
+       VALUES ('farmland', ST_SetSRID(ST_GeomFromText('MULTIPOLYGON(((${x} 39.9, ${x + 0.01} 39.9, ${x + 0.01} 39.91, ${x} 39.91, ${x} 39.9)))'), 4490),
+               $1::jsonb, '110105', 'MNR', date '2024-01-01') RETURNING id`,
+      [JSON.stringify({ crop, irrigated })],
+    );
+    parcels.push(Number(f!.id));
+  }
   gateway = await testGateway(db, {
     config: { ...loadConfig({}), mode: 'test', suppressionThreshold: THRESHOLD },
     routes: [ogcRoute(), tilesRoute(), mapRoute(), openDataRoute()],
@@ -252,5 +269,155 @@ describe('/open', () => {
     expect(await exportCli(['--dataset', 'persons', '--format', 'csv'], { db, error: () => undefined })).toBe(
       2,
     );
+  });
+});
+
+describe('a layer export with attributes (fields on demand)', () => {
+  const farmland = {
+    recordType: 'feature' as const,
+    layerId: 'farmland',
+    ownerDept: 'MNR',
+    updateFrequency: 'yearly' as const,
+  };
+
+  async function csvRows(): Promise<{ header: string[]; rows: Map<number, Record<string, string>> }> {
+    const { body } = await exportOpenDataset(db, openDatasetById('farmland')!, 'csv', params());
+    const [head, ...lines] = body.toString('utf8').trimEnd().split('\r\n');
+    const header = head!.split(',');
+    const rows = new Map<number, Record<string, string>>();
+    for (const line of lines) {
+      const cells = line.split(',');
+      rows.set(Number(cells[0]), Object.fromEntries(header.map((h, i) => [h, cells[i]!])));
+    }
+    return { header, rows };
+  }
+
+  it('appends the layer’s public, open attributes with their values, never an internal or conditional one; a retired one leaves', async () => {
+    const base = await csvRows();
+    expect(base.header).toEqual(['id', 'division_code', 'crop', 'irrigated', 'valid_from', 'version']);
+    expect([...base.rows.keys()]).toEqual(parcels);
+    expect(base.rows.get(parcels[0]!)).toMatchObject({
+      crop: 'rice',
+      irrigated: 'true',
+      division_code: '110105',
+    });
+
+    const define = (code: string, rest: Record<string, unknown>) =>
+      defineAttribute(
+        db,
+        { ...farmland, code, name: code, description: code, mask: 'none', ...rest } as Parameters<
+          typeof defineAttribute
+        >[1],
+        'test',
+      );
+    await define('irrigation_class', {
+      dataType: 'code',
+      codeValues: ['A', 'B', 'C'],
+      level: 'public',
+      share: 'unconditional',
+    });
+    await define('slope_deg', {
+      dataType: 'decimal',
+      minValue: 0,
+      maxValue: 90,
+      level: 'public',
+      share: 'unconditional',
+    });
+    await define('soil_ph', {
+      dataType: 'decimal',
+      minValue: 0,
+      maxValue: 14,
+      level: 'internal',
+      share: 'unconditional',
+    });
+    // Public but shared only on conditions: not open, so not exported.
+    await define('tenure_note', { dataType: 'text', level: 'public', share: 'conditional' });
+    const report = await runImport(db, {
+      registry: 'attributes',
+      input: {
+        kind: 'records',
+        name: 'farmland-open-attributes',
+        records: [
+          { record_type: 'feature', record_key: String(parcels[0]), code: 'irrigation_class', value: 'A' },
+          { record_type: 'feature', record_key: String(parcels[1]), code: 'irrigation_class', value: 'C' },
+          { record_type: 'feature', record_key: String(parcels[0]), code: 'slope_deg', value: '2.5' },
+          { record_type: 'feature', record_key: String(parcels[0]), code: 'soil_ph', value: '6.5' },
+          { record_type: 'feature', record_key: String(parcels[1]), code: 'soil_ph', value: '7.1' },
+          {
+            record_type: 'feature',
+            record_key: String(parcels[0]),
+            code: 'tenure_note',
+            value: 'contract 2019',
+          },
+        ],
+      },
+      sourceDept: 'MNR',
+      submittedBy: 'test',
+    });
+    expect(report.rejects).toEqual([]);
+
+    const withAttributes = await csvRows();
+    expect(withAttributes.header).toEqual([...base.header, 'irrigation_class', 'slope_deg']);
+    expect(withAttributes.rows.get(parcels[0]!)).toMatchObject({ irrigation_class: 'A', slope_deg: '2.5' });
+    expect(withAttributes.rows.get(parcels[1]!)).toMatchObject({ irrigation_class: 'C', slope_deg: '' });
+    expect(withAttributes.rows.get(parcels[2]!)).toMatchObject({ irrigation_class: '', slope_deg: '' });
+
+    const geojson = await exportOpenDataset(db, openDatasetById('farmland')!, 'geojson', params());
+    const parsed = JSON.parse(geojson.body.toString('utf8')) as {
+      features: { properties: Record<string, unknown>; geometry: { type: string } }[];
+    };
+    expect(
+      parsed.features.map((f) => [f.properties.id, f.properties.irrigation_class, f.properties.slope_deg]),
+    ).toEqual([
+      [parcels[0], 'A', 2.5],
+      [parcels[1], 'C', null],
+      [parcels[2], null, null],
+    ]);
+    expect(parsed.features[0]!.geometry.type).toBe('MultiPolygon');
+    const text = geojson.body.toString('utf8');
+    expect(text).not.toMatch(/soil_ph|tenure_note|6\.5|contract 2019/);
+    const attributeFields = geojson.manifest.fields.filter((f) => f.source.startsWith('attribute:'));
+    expect(attributeFields).toEqual([
+      expect.objectContaining({
+        name: 'irrigation_class',
+        type: 'string',
+        source: 'attribute:irrigation_class@v1',
+        level: 'public',
+        open: true,
+      }),
+      expect.objectContaining({
+        name: 'slope_deg',
+        type: 'number',
+        source: 'attribute:slope_deg@v1',
+        level: 'public',
+        open: true,
+      }),
+    ]);
+
+    // Served by /open (same bytes, audited with the attribute fields) and by npm run export.
+    const r = await gateway.fetch('http://govbase.test/open/farmland.csv');
+    expect(r.status).toBe(200);
+    expect((await r.text()).split('\r\n')[0]).toBe(withAttributes.header.join(','));
+    const [audit] = await db.query<{ fields: Record<string, unknown> }>(
+      'SELECT fields FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    expect(Object.keys(audit!.fields)).toContain('farmland.irrigation_class');
+    expect(Object.keys(audit!.fields)).not.toContain('farmland.soil_ph');
+    const out = mkdtempSync(join(tmpdir(), 'govbase-export-'));
+    expect(
+      await exportCli(['--dataset', 'farmland', '--format', 'csv', '--out', out], {
+        db,
+        log: () => undefined,
+      }),
+    ).toBe(0);
+    expect(readFileSync(join(out, 'farmland.csv'), 'utf8').split('\r\n')[0]).toBe(
+      withAttributes.header.join(','),
+    );
+
+    // Retired: gone from the next export (its values stay in the history).
+    await retireAttribute(db, 'feature', 'irrigation_class', 'test', 'replaced by a national classification');
+    const retired = await csvRows();
+    expect(retired.header).toEqual([...base.header, 'slope_deg']);
+    expect(retired.rows.get(parcels[0]!)).toMatchObject({ slope_deg: '2.5' });
   });
 });

@@ -35,7 +35,8 @@ export function attributeEntry(def: AttributeDefinition): FieldEntry {
     mask: def.mask,
     description: `${def.name}: ${def.description}`,
     ...(def.level === 'sensitive' && def.recordType === 'person' ? { sensitivePersonal: true } : {}),
-    ...(def.level === 'public' ? { open: true } : {}),
+    // Open (may appear in open data) is derived, not declared: public level and unconditional sharing.
+    ...(def.level === 'public' && def.share === 'unconditional' ? { open: true } : {}),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Dataset, FieldEntry } from '../../schema/catalogue.ts';
+import { featuresDataset } from '../../schema/geospatial.ts';
 import { entitiesDataset } from '../../schema/legal-entity.ts';
 import { personsDataset } from '../../schema/population.ts';
 import { divisionsDataset } from '../../schema/spatial.ts';
@@ -45,6 +46,12 @@ export interface OpenDataset {
   geometry?: { name: string; source: { dataset: Dataset; field: string } };
   /** Catalogue datasets the rows are computed from (for the manifest). */
   sources: readonly string[];
+  /**
+   * A feature layer's attributes (fields on demand): the export appends the layer's active attributes whose
+   * definition is public and open (src/open-data/export.ts, openAttributeColumns), matched on the value of
+   * the `idColumn` column (the feature id).
+   */
+  attributes?: { layerId: string; idColumn: string };
   rows(db: Queryable, parameters: OpenParameters): Promise<OpenRow[]>;
 }
 
@@ -53,6 +60,11 @@ export function entryOf(source: { dataset: Dataset; field: string }): FieldEntry
     (source.dataset.fields as Record<string, FieldEntry | undefined>)[source.field] ??
     (source.dataset.derived as Record<string, FieldEntry | undefined>)[source.field]
   );
+}
+
+/** Whether a catalogue entry may be published in open data: public level and open. */
+export function isOpenable(entry: FieldEntry): boolean {
+  return entry.level === 'public' && entry.open === true;
 }
 
 /** Throws unless every column (and the geometry) is published under a public, open catalogue entry. */
@@ -65,7 +77,7 @@ export function assertOpenable(dataset: OpenDataset): OpenDataset {
       throw new Error(
         `open dataset ${dataset.id}.${name}: ${source.dataset.id}.${source.field} is not in the catalogue`,
       );
-    if (entry.level !== 'public' || entry.open !== true)
+    if (!isOpenable(entry))
       throw new Error(
         `open dataset ${dataset.id}.${name}: ${source.dataset.id}.${source.field} is ${entry.level}${entry.open ? '' : ', not open'}`,
       );
@@ -76,6 +88,7 @@ export function assertOpenable(dataset: OpenDataset): OpenDataset {
 const persons = personsDataset as unknown as Dataset;
 const entities = entitiesDataset as unknown as Dataset;
 const divisions = divisionsDataset as unknown as Dataset;
+const features = featuresDataset as unknown as Dataset;
 
 export const AGE_BANDS = ['0-14', '15-59', '60+'] as const;
 
@@ -304,10 +317,89 @@ const divisionsWithBoundaries: OpenDataset = {
   },
 };
 
+/**
+ * The farmland layer (a public layer, spatial.features): one row per parcel with its typed properties, and —
+ * appended at export time — the layer's active attributes that are public and open.
+ */
+const farmland: OpenDataset = {
+  id: 'farmland',
+  title: '耕地图斑 Farmland parcels',
+  description:
+    'Farmland parcels of the geospatial base registry (layer farmland) with their main crop, irrigation and the ' +
+    'layer’s public attributes (fields on demand), CGCS2000 (≈ WGS 84)',
+  sources: ['spatial.features', 'governance.attribute_values'],
+  columns: [
+    { name: 'id', type: 'integer', description: 'Feature id', source: { dataset: features, field: 'id' } },
+    {
+      name: 'division_code',
+      type: 'string',
+      description: 'County-level division containing the parcel',
+      source: { dataset: features, field: 'divisionCode' },
+    },
+    {
+      name: 'crop',
+      type: 'string',
+      description: 'Main crop (rice, wheat, maize, soybean)',
+      source: { dataset: features, field: 'properties' },
+    },
+    {
+      name: 'irrigated',
+      type: 'boolean',
+      description: 'Irrigated',
+      source: { dataset: features, field: 'properties' },
+    },
+    {
+      name: 'valid_from',
+      type: 'date',
+      description: 'Valid from',
+      source: { dataset: features, field: 'validFrom' },
+    },
+    {
+      name: 'version',
+      type: 'integer',
+      description: 'Version number',
+      source: { dataset: features, field: 'version' },
+    },
+  ],
+  geometry: { name: 'geometry', source: { dataset: features, field: 'geom' } },
+  attributes: { layerId: 'farmland', idColumn: 'id' },
+  async rows(db) {
+    const found = await db.query<{
+      id: number;
+      divisionCode: string | null;
+      crop: string | null;
+      irrigated: boolean | null;
+      validFrom: string | null;
+      version: number;
+      geometry: Geometry | null;
+    }>(
+      `SELECT id, division_code AS "divisionCode", properties->>'crop' AS crop,
+              CASE WHEN jsonb_typeof(properties->'irrigated') = 'boolean'
+                   THEN (properties->'irrigated')::boolean END AS irrigated, valid_from::text AS "validFrom", version,
+              ST_AsGeoJSON(geom, 6)::json AS geometry
+         FROM features
+        WHERE layer_id = 'farmland' AND (valid_to IS NULL OR valid_to > current_date)
+        ORDER BY id`,
+    );
+    return found.map((r) => ({
+      values: {
+        id: Number(r.id),
+        division_code: r.divisionCode,
+        crop: r.crop,
+        irrigated: r.irrigated,
+        valid_from: r.validFrom,
+        version: Number(r.version),
+      },
+      geometry: r.geometry,
+    }));
+  },
+};
+
 export const OPEN_DATASETS: readonly OpenDataset[] = [
   populationByCountyAgeBand,
   entitiesByIndustryDivision,
   divisionsWithBoundaries,
+  farmland,
 ].map(assertOpenable);
 
 export function openDatasetById(id: string): OpenDataset | undefined {

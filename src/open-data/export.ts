@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
+import type { FieldEntry } from '../../schema/catalogue.ts';
 import type { AuditEntry } from '../access/audit.ts';
 import { sm3Hex } from '../access/sm3.ts';
+import { attributeEntry } from '../attributes/access.ts';
+import { currentDefinitions } from '../attributes/definitions.ts';
 import type { Queryable } from '../db/index.ts';
-import { entryOf, type OpenDataset, type OpenParameters, type OpenRow } from './datasets.ts';
+import {
+  entryOf,
+  isOpenable,
+  type OpenColumnType,
+  type OpenDataset,
+  type OpenParameters,
+  type OpenRow,
+} from './datasets.ts';
 
 /**
  * Renders an open dataset as CSV or GeoJSON with its manifest: source datasets and their owners, when it
@@ -47,8 +57,96 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-function renderCsv(dataset: OpenDataset, rows: OpenRow[]): string {
-  const names = dataset.columns.map((c) => c.name);
+/** A column added at export time: an attribute of the dataset's layer, with the entry it is published under. */
+export interface OpenAttributeColumn {
+  name: string;
+  type: OpenColumnType | 'number';
+  description: string;
+  /** `attribute:<code>@v<version>`, as the catalogue names it. */
+  source: string;
+  entry: FieldEntry;
+  code: string;
+}
+
+const ATTRIBUTE_TYPE: Record<string, OpenAttributeColumn['type']> = {
+  text: 'string',
+  code: 'string',
+  integer: 'integer',
+  decimal: 'number',
+  date: 'date',
+  boolean: 'boolean',
+};
+
+/**
+ * The attribute columns an export of the dataset carries: its layer's active attributes whose entry — built
+ * from the definition by attributeEntry, the entry the access layer and the catalogue use — is public and
+ * open (open = public level with unconditional sharing), decided by the same isOpenable as a built-in
+ * column's catalogue entry. Geometry attributes are not exported (a row has one geometry). An attribute
+ * whose code collides with a declared column is left out rather than overwrite it.
+ */
+export async function openAttributeColumns(
+  db: Queryable,
+  dataset: OpenDataset,
+): Promise<OpenAttributeColumn[]> {
+  if (!dataset.attributes) return [];
+  const declared = new Set(dataset.columns.map((c) => c.name));
+  const out: OpenAttributeColumn[] = [];
+  for (const def of await currentDefinitions(db, 'feature')) {
+    if (def.layerId !== dataset.attributes.layerId || def.status !== 'active') continue;
+    const type = ATTRIBUTE_TYPE[def.dataType];
+    const entry = attributeEntry(def);
+    if (!type || !isOpenable(entry) || declared.has(def.code)) continue;
+    out.push({
+      name: def.code,
+      type,
+      description: `${def.name}: ${def.description} (attribute v${def.version}, owner ${def.ownerDept})`,
+      source: `attribute:${def.code}@v${def.version}`,
+      entry,
+      code: def.code,
+    });
+  }
+  return out;
+}
+
+/** Adds the current attribute values to the rows (one statement), typed per column; absent → null. */
+async function addAttributeValues(
+  db: Queryable,
+  dataset: OpenDataset,
+  columns: readonly OpenAttributeColumn[],
+  rows: OpenRow[],
+): Promise<void> {
+  if (!dataset.attributes || columns.length === 0) return;
+  const idColumn = dataset.attributes.idColumn;
+  const ids = rows.map((r) => Number(r.values[idColumn]));
+  const byCode = new Map(columns.map((c) => [c.code, c]));
+  // A value row fills the one column of its data type.
+  const found = await db.query<{ recordId: number; code: string; value: string | null }>(
+    `SELECT record_id AS "recordId", code,
+            coalesce(value_text, value_int::text, value_num::text, value_date::text, value_bool::text) AS value
+       FROM attribute_values
+      WHERE record_type = 'feature' AND valid_to IS NULL AND code = ANY($1::text[])
+        AND record_id = ANY($2::int8[])`,
+    [[...byCode.keys()], ids],
+  );
+  const values = new Map<string, string | null>();
+  for (const f of found) values.set(`${Number(f.recordId)}\u0000${f.code}`, f.value);
+  for (const row of rows) {
+    const id = Number(row.values[idColumn]);
+    for (const column of columns) {
+      const text = values.get(`${id}\u0000${column.code}`) ?? null;
+      row.values[column.name] =
+        text === null
+          ? null
+          : column.type === 'integer' || column.type === 'number'
+            ? Number(text)
+            : column.type === 'boolean'
+              ? text === 'true'
+              : text;
+    }
+  }
+}
+
+function renderCsv(names: readonly string[], rows: OpenRow[]): string {
   const lines = [names.join(',')];
   for (const row of rows) lines.push(names.map((n) => csvCell(row.values[n])).join(','));
   return `${lines.join('\r\n')}\r\n`;
@@ -73,8 +171,11 @@ export async function exportOpenDataset(
   parameters: OpenParameters,
   now = new Date(),
 ): Promise<OpenExport> {
+  const attributes = await openAttributeColumns(db, dataset);
   const rows = await dataset.rows(db, parameters);
-  const text = format === 'csv' ? renderCsv(dataset, rows) : renderGeoJson(dataset, rows);
+  await addAttributeValues(db, dataset, attributes, rows);
+  const names = [...dataset.columns.map((c) => c.name), ...attributes.map((c) => c.name)];
+  const text = format === 'csv' ? renderCsv(names, rows) : renderGeoJson(dataset, rows);
   const body = Buffer.from(text, 'utf8');
   const fields: Manifest['fields'] = dataset.columns.map((c) => {
     const entry = entryOf(c.source)!;
@@ -87,6 +188,16 @@ export async function exportOpenDataset(
       open: entry.open === true,
     };
   });
+  for (const c of attributes) {
+    fields.push({
+      name: c.name,
+      type: c.type,
+      description: c.description,
+      source: c.source,
+      level: c.entry.level,
+      open: c.entry.open === true,
+    });
+  }
   if (dataset.geometry && format === 'geojson') {
     const entry = entryOf(dataset.geometry.source)!;
     fields.push({
@@ -110,7 +221,7 @@ export async function exportOpenDataset(
     generatedAt: now.toISOString(),
     parameters: {
       ...(usesDate ? { asOf: parameters.asOf, suppressionThreshold: parameters.suppressionThreshold } : {}),
-      ...(dataset.geometry ? { levels: [...(parameters.levels ?? [])] } : {}),
+      ...(dataset.id === 'divisions' ? { levels: [...(parameters.levels ?? [])] } : {}),
     },
     rows: rows.length,
     bytes: body.length,
