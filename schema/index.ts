@@ -1,4 +1,6 @@
 /** The data model: every table with its field catalogue, one file per registry. */
+
+export * from './attributes.ts';
 export * from './change-log.ts';
 export * from './geospatial.ts';
 export * from './governance.ts';
@@ -10,4 +12,3 @@ export * from './quality.ts';
 export * from './reference.ts';
 export * from './spatial.ts';
 export * from './tags.ts';
-export * from './attributes.ts';
