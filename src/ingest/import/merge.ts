@@ -98,6 +98,9 @@ export async function insertNew(
          FROM (${spec.resolved(ctx)}) r
         WHERE NOT EXISTS (SELECT 1 FROM ${spec.table} t WHERE ${match('t', 'r')})
               ${options.where ? `AND (${options.where})` : ''}
+        -- In key order: the unique key index (a blind index is a random HMAC) then grows page by page
+        -- instead of touching a random leaf per row, which at a million rows costs more than the sort.
+        ORDER BY ${keyColumns.map((k) => `r.${k}`).join(', ')}
        RETURNING id, ${options.versioned ? 'version' : 'NULL::int AS version'}, ${keyColumns.join(', ')}),
      lin AS (
        INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)
