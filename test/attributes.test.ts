@@ -11,6 +11,8 @@ import { buildIdNumber } from '../src/codes/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
 import { runQualityPass } from '../src/quality/runner.ts';
+import type { RuleTag } from '../src/tags/definitions.ts';
+import { recomputeTag, syncTagDefinitions } from '../src/tags/store.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
 import { insertPerson } from '../src/testing/factories.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
@@ -764,6 +766,29 @@ describe('attributes (fields on demand)', () => {
     );
     expect(found.map((r) => Number(r.id))).toEqual([a!.id, d!.id].sort((x, y) => x - y));
     expect(() => attributeValueSql('person', "x'; DROP TABLE persons; --", 'int')).toThrow();
+
+    // The same predicate as a rule tag: the tag recompute assigns exactly those records.
+    const tag: RuleTag = {
+      kind: 'rule',
+      code: 'severe_disability_test',
+      name: 'Severe disability (test)',
+      description: 'Living persons whose disability level attribute is 2 or more',
+      registry: 'person',
+      owner: 'MCA',
+      level: 'sensitive',
+      share: 'conditional',
+      mask: 'redact',
+      version: '1',
+      predicate,
+    };
+    await syncTagDefinitions(db, [tag]);
+    const result = await recomputeTag(db, tag, { asOf: '2026-11-27', triggeredBy: 'test' });
+    expect(result.opened).toBe(2);
+    const assigned = await db.query<{ record_id: number }>(
+      `SELECT record_id FROM tag_assignments WHERE tag_code = $1 AND valid_to IS NULL ORDER BY record_id`,
+      [tag.code],
+    );
+    expect(assigned.map((r) => Number(r.record_id))).toEqual(found.map((r) => Number(r.id)));
   });
 
   it('is managed by npm run attributes -- define|retire|list, audited through the audit writer', async () => {
