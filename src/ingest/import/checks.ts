@@ -30,6 +30,20 @@ export function divisionExists(ctx: MergeContext, column: string): string {
      WHERE s.${column} IS NOT NULL AND (d.code IS NULL OR d.valid_to IS NOT NULL)`;
 }
 
+/**
+ * A staged person reference (`column`, holding the person's lookup key: the ID-number blind index when
+ * encrypted) must name a living person of the population registry; refusals name `field`.
+ */
+export function livingPersonExists(ctx: MergeContext, field: string, column: string): string {
+  const personKey = ctx.storage.compareColumn('persons', 'id_number');
+  return `INSERT INTO ${ctx.rejects} (row_no, field, reason)
+    SELECT s.row_no, ${sqlText(field)},
+           CASE WHEN p.id IS NULL THEN 'names no person of the population registry'
+                ELSE 'names a deceased person' END
+      FROM ${ctx.stage} s LEFT JOIN persons p ON p.${personKey} = s.${column}
+     WHERE s.${column} IS NOT NULL AND (p.id IS NULL OR p.status = 'deceased')`;
+}
+
 /** Fields a new record needs but the delivery did not supply (only rows whose key is new). */
 export function requiredOnInsert(
   spec: RegistrySpec,

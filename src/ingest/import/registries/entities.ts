@@ -7,7 +7,7 @@ import {
 } from '../../../../schema/legal-entity.ts';
 import { parseUscc } from '../../../codes/index.ts';
 import { ImportError } from '../batches.ts';
-import { divisionExists, duplicateKeys, withinJurisdiction } from '../checks.ts';
+import { divisionExists, duplicateKeys, livingPersonExists, withinJurisdiction } from '../checks.ts';
 import {
   currency,
   date,
@@ -155,16 +155,10 @@ export const entitiesSpec: RegistrySpec = {
   },
 
   referenceChecks(ctx) {
-    const personKey = ctx.storage.compareColumn('persons', 'id_number');
     const checks = [
       duplicateKeys(this, ctx),
       divisionExists(ctx, 'division_code'),
-      `INSERT INTO ${ctx.rejects} (row_no, field, reason)
-       SELECT s.row_no, 'legal_rep_id_number',
-              CASE WHEN p.id IS NULL THEN 'names no person of the population registry'
-                   ELSE 'names a deceased person' END
-         FROM ${ctx.stage} s LEFT JOIN persons p ON p.${personKey} = s.legal_rep_lookup
-        WHERE s.legal_rep_lookup IS NOT NULL AND (p.id IS NULL OR p.status = 'deceased')`,
+      livingPersonExists(ctx, 'legal_rep_id_number', 'legal_rep_lookup'),
       `INSERT INTO ${ctx.rejects} (row_no, field, reason)
        SELECT s.row_no, 'parent_uscc', 'names no registered entity (nor one in this delivery)'
          FROM ${ctx.stage} s

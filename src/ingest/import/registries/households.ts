@@ -1,6 +1,6 @@
 import type { Dataset } from '../../../../schema/catalogue.ts';
 import { householdsDataset } from '../../../../schema/population.ts';
-import { divisionExists, duplicateKeys, withinJurisdiction } from '../checks.ts';
+import { divisionExists, duplicateKeys, livingPersonExists, withinJurisdiction } from '../checks.ts';
 import { divisionCode, idNumber, oneOf, text } from '../fields.ts';
 import { insertNew, updateChanged } from '../merge.ts';
 import { accepted, mergeFragments, type RegistrySpec } from '../spec.ts';
@@ -45,16 +45,10 @@ export const householdsSpec: RegistrySpec = {
   },
 
   referenceChecks(ctx) {
-    const personKey = ctx.storage.compareColumn('persons', 'id_number');
     const checks = [
       duplicateKeys(this, ctx),
       divisionExists(ctx, 'division_code'),
-      `INSERT INTO ${ctx.rejects} (row_no, field, reason)
-       SELECT s.row_no, 'head_id_number',
-              CASE WHEN p.id IS NULL THEN 'names no person of the population registry'
-                   ELSE 'names a deceased person' END
-         FROM ${ctx.stage} s LEFT JOIN persons p ON p.${personKey} = s.head_id_number
-        WHERE s.head_id_number IS NOT NULL AND (p.id IS NULL OR p.status = 'deceased')`,
+      livingPersonExists(ctx, 'head_id_number', 'head_id_number'),
     ];
     const scope = withinJurisdiction(this, ctx, ['division_code']);
     if (scope) checks.push(scope);
