@@ -80,7 +80,8 @@ export async function updateChanged(
 
 /**
  * Inserts the accepted rows whose key the registry does not hold (and that satisfy `where`, SQL over the
- * resolved row r); returns how many. Lineage joins the new ids back to their rows by the key.
+ * resolved row r); returns how many. The new ids are drawn before the insert, so lineage is written from
+ * the same materialised rows instead of joining the inserted records back to their rows by key.
  */
 export async function insertNew(
   spec: RegistrySpec,
@@ -92,25 +93,24 @@ export async function insertNew(
   const match = spec.keyMatch(ctx);
   return count(
     ctx,
-    `WITH ins AS (
-       INSERT INTO ${spec.table} (${m.insertColumns}, source_dept, source_batch)
-       SELECT ${m.insertValues}, $1, $2
+    `WITH fresh AS MATERIALIZED (
+       SELECT r.*, nextval(pg_get_serial_sequence(${quote(spec.table)}, 'id')) AS new_id
          FROM (${spec.resolved(ctx)}) r
         WHERE NOT EXISTS (SELECT 1 FROM ${spec.table} t WHERE ${match('t', 'r')})
               ${options.where ? `AND (${options.where})` : ''}
         -- In key order: the unique key index (a blind index is a random HMAC) then grows page by page
         -- instead of touching a random leaf per row, which at a million rows costs more than the sort.
-        ORDER BY ${keyColumns.map((k) => `r.${k}`).join(', ')}
-       RETURNING id, ${options.versioned ? 'version' : 'NULL::int AS version'}, ${keyColumns.join(', ')}),
+        ORDER BY ${keyColumns.map((k) => `r.${k}`).join(', ')}),
+     ins AS (
+       INSERT INTO ${spec.table} (id, ${m.insertColumns}, source_dept, source_batch)
+       SELECT r.new_id, ${m.insertValues}, $1, $2 FROM fresh r
+       RETURNING 1),
      lin AS (
        INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)
-       SELECT $2, r.row_no, ${quote(spec.recordType)}, ins.id, ins.version, 'inserted'
-         FROM ins
-         JOIN (SELECT s.row_no, ${keyColumns.map((k) => `s.${k}`).join(', ')} FROM ${ctx.stage} s
-                WHERE NOT EXISTS (SELECT 1 FROM ${ctx.rejects} x WHERE x.row_no = s.row_no)) r
-           ON ${match('ins', 'r')}
+       SELECT $2, row_no, ${quote(spec.recordType)}, new_id, ${options.versioned ? '1' : 'NULL::int'}, 'inserted'
+         FROM fresh
        RETURNING 1)
-     SELECT count(*)::int AS n FROM lin`,
+     SELECT (SELECT count(*) FROM ins)::int AS n, (SELECT count(*) FROM lin)::int AS lineage`,
     [ctx.source.code, ctx.batchId],
   );
 }

@@ -144,9 +144,13 @@ export function stagePhysicalColumns(
   return out;
 }
 
-/** SQL: the anti-join that keeps accepted rows only. */
+/**
+ * SQL: keeps accepted rows only. NOT IN over the refused row numbers (never NULL) is one hashed subplan;
+ * the NOT EXISTS it replaces was planned, for an empty rejects table, as a scan started once per staged row
+ * (6 s of a million-row merge).
+ */
 export function accepted(ctx: StageTables, alias = 's'): string {
-  return `NOT EXISTS (SELECT 1 FROM ${ctx.rejects} x WHERE x.row_no = ${alias}.row_no)`;
+  return `${alias}.row_no NOT IN (SELECT x.row_no FROM ${ctx.rejects} x)`;
 }
 
 /**
