@@ -12,6 +12,7 @@ import {
 } from '../../src/crypto/at-rest.ts';
 import { csvField, type Database } from '../../src/db/index.ts';
 import { type ImportPhase, runImport } from '../../src/ingest/import/pipeline.ts';
+import { type StorageRows, storageFor } from '../../src/ingest/import/storage-row.ts';
 import type { BenchContext } from './context.ts';
 import type { Comparison, Measurement } from './harness.ts';
 
@@ -44,18 +45,28 @@ const COLUMNS = [
 const SURNAMES = ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周'];
 const GIVEN = ['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛'];
 
-/** Writes N persons in the import's CSV format (untimed). Birth years 1901–1920 keep them apart from
- * the generated population, so every row is new. */
-async function writeFile(db: Database, path: string, rows: number): Promise<void> {
+/**
+ * Writes N persons in the import's CSV format (untimed). Birth years 1901–1920 keep them apart from
+ * the generated population, so every row is new. With `stored`, also writes the same rows in their stored
+ * form (ciphertexts and blind indexes, as the import leaves them) for the second baseline.
+ */
+async function writeFile(
+  db: Database,
+  path: string,
+  rows: number,
+  stored?: { path: string; storage: StorageRows; columns: readonly string[] },
+): Promise<void> {
   const counties = await db.query<{ code: string; name: string; x: number; y: number }>(
     `SELECT code, name, ST_X(ST_PointOnSurface(boundary)) AS x, ST_Y(ST_PointOnSurface(boundary)) AS y
        FROM divisions WHERE level = 'county' AND valid_to IS NULL AND boundary IS NOT NULL
       ORDER BY md5(code) LIMIT 400`,
   );
   const out = createWriteStream(path, { encoding: 'utf8' });
+  const storedOut = stored ? createWriteStream(stored.path, { encoding: 'utf8' }) : null;
   out.write(`${COLUMNS.join(',')}\n`);
   const epoch = Date.UTC(1901, 0, 1);
   let chunk = '';
+  let storedChunk = '';
   for (let i = 0; i < rows; i++) {
     const county = counties[i % counties.length]!;
     const j = Math.floor(i / counties.length);
@@ -83,6 +94,14 @@ async function writeFile(db: Database, path: string, rows: number): Promise<void
       'alive',
     ];
     chunk += `${values.map(csvField).join(',')}\n`;
+    if (stored && storedOut) {
+      const row = stored.storage.row('persons', Object.fromEntries(COLUMNS.map((c, k) => [c, values[k]!])));
+      storedChunk += `${stored.columns.map((c) => csvField(row[c])).join(',')}\n`;
+      if (storedChunk.length > 1 << 20) {
+        if (!storedOut.write(storedChunk)) await once(storedOut, 'drain');
+        storedChunk = '';
+      }
+    }
     if (chunk.length > 1 << 20) {
       if (!out.write(chunk)) await once(out, 'drain');
       chunk = '';
@@ -90,14 +109,18 @@ async function writeFile(db: Database, path: string, rows: number): Promise<void
   }
   out.end(chunk);
   await once(out, 'finish');
+  if (storedOut) {
+    storedOut.end(storedChunk);
+    await once(storedOut, 'finish');
+  }
 }
 
-/** The file's data lines (the header dropped), in chunks of whole lines: what a bare COPY reads. */
-async function* dataLines(path: string): AsyncGenerator<string> {
+/** The file's data lines (the header dropped unless `header` is false), in chunks of whole lines. */
+async function* dataLines(path: string, header = true): AsyncGenerator<string> {
   const lines = createInterface({
     input: createReadStream(path, { encoding: 'utf8', highWaterMark: 1 << 20 }),
   });
-  let first = true;
+  let first = header;
   let chunk = '';
   for await (const line of lines) {
     if (first) {
@@ -124,14 +147,20 @@ async function cleanup(db: Database, where: string): Promise<void> {
   await db.exec('VACUUM ANALYZE change_log');
 }
 
-async function bareCopy(db: Database, path: string, rows: number): Promise<Measurement> {
+async function bareCopy(
+  db: Database,
+  path: string,
+  rows: number,
+  columns: readonly string[] = COLUMNS,
+  name = 'bare COPY of the same file into persons',
+): Promise<Measurement> {
   await db.exec(`ALTER TABLE persons ALTER COLUMN source_dept SET DEFAULT 'BENCH-COPY'`);
   try {
     const start = performance.now();
-    await db.copyCsv(`persons (${COLUMNS.join(', ')})`, dataLines(path));
+    await db.copyCsv(`persons (${columns.join(', ')})`, dataLines(path, columns === COLUMNS));
     const seconds = (performance.now() - start) / 1000;
     return {
-      name: `bare COPY of the same file into persons`,
+      name,
       count: rows,
       seconds,
       perSecond: rows / seconds,
@@ -176,8 +205,11 @@ async function timedImport(db: Database, path: string, rows: number, name: strin
 export async function benchImport(ctx: BenchContext, rows: number): Promise<Comparison[]> {
   const { db } = ctx;
   const path = join(tmpdir(), `govbase-bench-import-${process.pid}.csv`);
-  console.log(`import: writing ${rows.toLocaleString()} persons to ${path}`);
-  await writeFile(db, path, rows);
+  const storedPath = join(tmpdir(), `govbase-bench-import-${process.pid}.stored.csv`);
+  console.log(`import: writing ${rows.toLocaleString()} persons to ${path} (and their stored form)`);
+  const storage = await storageFor(db);
+  const storedColumns = COLUMNS.flatMap((c) => storage.storedColumns('persons', c));
+  await writeFile(db, path, rows, { path: storedPath, storage, columns: storedColumns });
   const codec: AtRestCodec = codecFor(db);
   try {
     // One round each (a million rows per round); the bare COPY first, then the imports of the same file.
@@ -191,6 +223,15 @@ export async function benchImport(ctx: BenchContext, rows: number): Promise<Comp
     } finally {
       bindAtRest(db, codec);
     }
+    // Last, so its million random blind-index keys do not shape the index the imports write into.
+    const storedBaseline = await bareCopy(
+      db,
+      storedPath,
+      rows,
+      storedColumns,
+      'bare COPY of the same rows in stored form (ciphertexts, blind indexes) into persons',
+    );
+    console.log(`  bare COPY of the stored form: ${storedBaseline.seconds.toFixed(1)} s`);
     const ratio = (m: Measurement) => m.seconds / m.count / (baseline.seconds / baseline.count);
     return [
       {
@@ -207,8 +248,16 @@ export async function benchImport(ctx: BenchContext, rows: number): Promise<Comp
         ratio: ratio(clear),
         note: 'what the SM4 + blind indexes cost',
       },
+      {
+        suite: 'import',
+        subject: encrypted,
+        baseline: storedBaseline,
+        ratio: encrypted.seconds / encrypted.count / (storedBaseline.seconds / storedBaseline.count),
+        note: 'the database work an encrypted registry needs for these rows, without validation or merge',
+      },
     ];
   } finally {
     rmSync(path, { force: true });
+    rmSync(storedPath, { force: true });
   }
 }
