@@ -3,7 +3,14 @@ import type { AtRestKind, FieldEntry } from '../../schema/catalogue.ts';
 import { DATASETS } from '../../schema/datasets.ts';
 import type { Config } from '../config.ts';
 import type { Queryable } from '../db/index.ts';
-import { blindIndex, CryptoError, decryptField, encryptField, keyVersionOf } from './field-cipher.ts';
+import {
+  blindIndex,
+  CryptoError,
+  type DataKey,
+  decryptField,
+  encryptField,
+  keyVersionOf,
+} from './field-cipher.ts';
 import { type Kek, Keyring, resolveKek } from './keyring.ts';
 
 /**
@@ -100,6 +107,24 @@ export function normalisedForIndex(kind: AtRestKind, value: string): string | nu
 const isBlank = (value: unknown): boolean =>
   value === null || value === undefined || (typeof value === 'string' && value.trim() === '');
 
+/** The keys new values are sealed and indexed with (what a seal worker is given: src/crypto/seal-pool.ts). */
+export interface SealKeys {
+  data: DataKey;
+  index: Buffer;
+}
+
+/** The stored form of a value of an encrypted column under `keys` (blank: null). */
+export function sealWith(keys: SealKeys, value: unknown): string | null {
+  return isBlank(value) ? null : encryptField(keys.data, String(value));
+}
+
+/** The blind index of a value of an encrypted column of `kind` under `keys` (blank: null). */
+export function indexWith(keys: SealKeys, kind: AtRestKind, value: unknown): string | null {
+  if (isBlank(value)) return null;
+  const normalised = normalisedForIndex(kind, String(value));
+  return normalised === null ? null : blindIndex(keys.index, kind, normalised);
+}
+
 export interface AtRestCodec {
   /** False only for the benchmark baseline (values stored as given). */
   readonly encrypted: boolean;
@@ -124,9 +149,12 @@ export interface AtRestCodec {
   reload(): Promise<void>;
   /** Re-reads the keys when the last read is a few seconds old: writers call it once per batch. */
   refresh(): Promise<void>;
+  /** The keys new values get, for sealing off the main thread; null when values are stored as given. */
+  sealKeys(): SealKeys | null;
 }
 
 abstract class BaseCodec implements AtRestCodec {
+  abstract sealKeys(): SealKeys | null;
   abstract readonly encrypted: boolean;
   abstract readonly keyVersion: number;
   protected abstract seal(value: string): string;
@@ -198,6 +226,10 @@ class KeyringCodec extends BaseCodec {
     return blindIndex(this.keyring.indexKey, kind, normalised);
   }
 
+  sealKeys(): SealKeys {
+    return { data: this.keyring.active, index: this.keyring.indexKey };
+  }
+
   decodeValue(stored: unknown): string | null {
     if (stored === null || stored === undefined) return null;
     if (typeof stored !== 'string') throw new CryptoError(`an encrypted column holds a ${typeof stored}`);
@@ -240,6 +272,10 @@ class UnencryptedBenchCodec extends BaseCodec {
 
   protected index(_kind: AtRestKind, normalised: string): string {
     return normalised;
+  }
+
+  sealKeys(): null {
+    return null;
   }
 
   decodeValue(stored: unknown): string | null {

@@ -105,6 +105,10 @@ class DryRunDone extends Error {
   }
 }
 
+/** Rows sealed per worker round trip, and batches sealed ahead of the one written. */
+const SEAL_BATCH = 1024;
+const SEALING_AHEAD = 4;
+
 /** work_mem of the merge transaction (SET LOCAL: this transaction only). */
 const MERGE_WORK_MEM = '128MB';
 
@@ -197,8 +201,23 @@ async function stage(
   };
   const result: StageResult = { total: 0, staged: 0, presentInEveryRow: 2 ** columns.length - 1 };
 
+  // Rows are sealed (SM4, blind indexes) in batches, on worker threads when the codec encrypts; while a
+  // batch is sealed the next is read and validated here. Each batch becomes its COPY lines, in row order.
+  let rows: StagedRow[] = [];
+  let heads: string[] = [];
+  const sealing: Promise<string>[] = [];
+  const seal = (): Promise<string> => {
+    const batchRows = rows;
+    const batchHeads = heads;
+    rows = [];
+    heads = [];
+    const text = ctx.storage.copyText(spec.table, physical, batchHeads, batchRows);
+    // Awaited in turn below; a failure meanwhile must not count as unhandled.
+    text.catch(() => undefined);
+    return text;
+  };
+
   async function* lines(): AsyncGenerator<string> {
-    let chunk = '';
     for await (const batch of source.records)
       for (const item of batch) {
         result.total++;
@@ -272,18 +291,17 @@ async function stage(
           if (presentWith[i]! >= 0 && present & bits[presentWith[i]!]!) present |= bits[i]!;
         }
         spec.derive?.(row, ctx.storage);
-        const stored = ctx.storage.row(spec.table, row);
-        let line = `${item.row},${present}`;
-        for (const name of physical) line += `,${csvField(stored[name])}`;
-        chunk += `${line}\n`;
+        rows.push(row);
+        heads.push(`${item.row},${present}`);
         result.staged++;
         result.presentInEveryRow &= present;
-        if (chunk.length > 1 << 20) {
-          yield chunk;
-          chunk = '';
+        if (rows.length === SEAL_BATCH) {
+          sealing.push(seal());
+          if (sealing.length > SEALING_AHEAD) yield await sealing.shift()!;
         }
       }
-    if (chunk) yield chunk;
+    if (rows.length > 0) sealing.push(seal());
+    for (const batch of sealing) yield await batch;
   }
 
   await db.copyCsv(`${ctx.stage} (row_no, present, ${physical.join(', ')})`, lines());
@@ -422,7 +440,9 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
         return crs ? (sridOf(crs) ?? -1) : declared;
       },
     };
-    const staged = await stage(db, spec, records, ctx, env, options.onProgress, options.defaults);
+    const staged = await stage(db, spec, records, ctx, env, options.onProgress, options.defaults).finally(
+      () => storage.close(),
+    );
     // Statistics for the joins only: a full ANALYZE of a staged geometry column costs as much as the COPY.
     const keys = spec.key.map((k) => storage.compareColumn(spec.table, k));
     await db.exec(`ANALYZE ${ctx.stage} (row_no, ${keys.join(', ')}); ANALYZE ${ctx.rejects}`);

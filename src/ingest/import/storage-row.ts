@@ -1,4 +1,8 @@
-import { atRest, encryptedColumns } from '../../crypto/at-rest.ts';
+import type { AtRestKind } from '../../../schema/catalogue.ts';
+import { atRest, encryptedColumns, type SealKeys } from '../../crypto/at-rest.ts';
+import { SealPool } from '../../crypto/seal-pool.ts';
+import { FIELD, NULL, ROW, type SealLayout } from '../../crypto/seal-worker-format.ts';
+import { csvField } from '../../db/csv-field.ts';
 import type { Queryable } from '../../db/index.ts';
 
 /**
@@ -20,11 +24,32 @@ export type StagedRow = Record<string, StagedValue>;
 export interface RowCodec {
   encodeValue(table: string, column: string, value: unknown): string | null;
   blindIndexFor(table: string, column: string, value: unknown): string | null;
+  /** The keys new values get, when sealing may run in worker threads (null: stored as given). */
+  sealKeys?(): SealKeys | null;
 }
+
+/** Batches smaller than this are sealed on the calling thread (a worker round trip would cost more). */
+const POOL_BATCH = 256;
+/** A value holding one of the batch encoding's separators is sealed on the calling thread instead. */
+const holdsSeparator = (value: string) =>
+  value.includes(FIELD) || value.includes(ROW) || value.includes(NULL);
 
 export interface StorageRows {
   /** A validated row of `table` (column → COPY text) in its stored form: ciphertexts and blind indexes. */
   row(table: string, row: StagedRow): StagedRow;
+  /**
+   * The COPY lines of a batch of validated rows: each line is `heads[i]` then `columns` of the row's stored
+   * form. On worker threads when the codec seals (a bulk import reads the next batch meanwhile); the same
+   * text as `row` + csvField on each.
+   */
+  copyText(
+    table: string,
+    columns: readonly string[],
+    heads: readonly string[],
+    rows: StagedRow[],
+  ): Promise<string>;
+  /** Ends the worker threads `copyText` started (and the copies of the keys they hold). */
+  close(): Promise<void>;
   /** The value to look a record up by, in the form `compareColumn(table, column)` holds. */
   lookupKey(table: string, column: string, value: StagedValue): StagedValue;
   isEncrypted(table: string, column: string): boolean;
@@ -45,21 +70,81 @@ export function blindIndexColumn(column: string): string {
  */
 export function storageRows(
   codec: RowCodec | null,
-  encryptedColumns: (table: string) => readonly string[],
+  encryptedColumns: (table: string) => readonly { column: string; kind: AtRestKind }[],
 ): StorageRows {
   // Per table, once: the encrypted columns and their blind-index columns (a row costs no lookups).
-  const cache = new Map<string, { column: string; bidx: string }[]>();
+  const cache = new Map<string, { column: string; bidx: string; kind: AtRestKind }[]>();
   const columnsOf = (table: string) => {
     let found = cache.get(table);
     if (!found) {
-      found = encryptedColumns(table).map((column) => ({ column, bidx: blindIndexColumn(column) }));
+      found = encryptedColumns(table).map(({ column, kind }) => ({
+        column,
+        kind,
+        bidx: blindIndexColumn(column),
+      }));
       cache.set(table, found);
     }
     return found;
   };
+  let pool: SealPool | null = null;
   const encrypted = (table: string, column: string) =>
     codec !== null && columnsOf(table).some((c) => c.column === column);
-  return {
+  // Per table and column list, once: how a worker builds a COPY line from the clear values.
+  const layouts = new Map<string, { sent: string[]; layout: SealLayout }>();
+  const layoutOf = (table: string, columns: readonly string[]) => {
+    const key = `${table}:${columns.join(',')}`;
+    let found = layouts.get(key);
+    if (!found) {
+      const sealedColumns = columnsOf(table);
+      const bidxOf = new Map(sealedColumns.map((c) => [c.bidx, c]));
+      const sent = columns.filter((name) => !bidxOf.has(name));
+      const fields = columns.map((name): SealLayout['fields'][number] => {
+        const index = bidxOf.get(name);
+        if (index) return { from: sent.indexOf(index.column), as: 'index', kind: index.kind };
+        const sealed = sealedColumns.some((c) => c.column === name);
+        return { from: sent.indexOf(name), as: sealed ? 'sealed' : 'value' };
+      });
+      found = { sent, layout: { fields } };
+      layouts.set(key, found);
+    }
+    return found;
+  };
+  const storage: StorageRows = {
+    async copyText(table, columns, heads, rows) {
+      const keys = codec?.sealKeys?.() ?? null;
+      if (keys && rows.length >= POOL_BATCH) {
+        const { sent, layout } = layoutOf(table, columns);
+        let text = '';
+        let plain = true;
+        for (let i = 0; i < rows.length && plain; i++) {
+          const row = rows[i]!;
+          text += heads[i]! + FIELD;
+          for (const name of sent) {
+            const value = row[name] ?? null;
+            if (value !== null && holdsSeparator(value)) plain = false;
+            text += (value ?? NULL) + FIELD;
+          }
+          text += ROW;
+        }
+        if (plain) {
+          pool ??= new SealPool(keys);
+          return pool.copyText(layout, text);
+        }
+      }
+      // On this thread: small batches, the clear codec, and values that hold a separator character.
+      let out = '';
+      for (let i = 0; i < rows.length; i++) {
+        const stored = storage.row(table, rows[i]!);
+        let line = heads[i]!;
+        for (const name of columns) line += `,${csvField(stored[name])}`;
+        out += `${line}\n`;
+      }
+      return out;
+    },
+    async close() {
+      await pool?.close();
+      pool = null;
+    },
     row(table, row) {
       if (!codec) return row;
       // What codec.encodeRow does, in place (a staged row is not kept): each encrypted column becomes its
@@ -81,10 +166,11 @@ export function storageRows(
       encrypted(table, column) ? [column, blindIndexColumn(column)] : [column],
     compareColumn: (table, column) => (encrypted(table, column) ? blindIndexColumn(column) : column),
   };
+  return storage;
 }
 
 /** The storage rows of a database: its at-rest codec (its keys must be open: openAtRest) and catalogue. */
 export async function storageFor(db: Queryable): Promise<StorageRows> {
   const codec = await atRest(db);
-  return storageRows(codec, (table) => encryptedColumns(table).map((c) => c.column));
+  return storageRows(codec, encryptedColumns);
 }
