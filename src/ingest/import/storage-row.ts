@@ -90,11 +90,11 @@ export function storageRows(
   const encrypted = (table: string, column: string) =>
     codec !== null && columnsOf(table).some((c) => c.column === column);
   // Per table and column list, once: how a worker builds a COPY line from the clear values.
-  const layouts = new Map<string, { sent: string[]; layout: SealLayout }>();
+  const layouts = new Map<string, { sent: string[]; layout: SealLayout } | null>();
   const layoutOf = (table: string, columns: readonly string[]) => {
     const key = `${table}:${columns.join(',')}`;
     let found = layouts.get(key);
-    if (!found) {
+    if (found === undefined) {
       const sealedColumns = columnsOf(table);
       const bidxOf = new Map(sealedColumns.map((c) => [c.bidx, c]));
       const sent = columns.filter((name) => !bidxOf.has(name));
@@ -104,7 +104,8 @@ export function storageRows(
         const sealed = sealedColumns.some((c) => c.column === name);
         return { from: sent.indexOf(name), as: sealed ? 'sealed' : 'value' };
       });
-      found = { sent, layout: { fields } };
+      // A blind index whose clear column is not written cannot be made from the batch: this thread does it.
+      found = fields.every((f) => f.from >= 0) ? { sent, layout: { fields } } : null;
       layouts.set(key, found);
     }
     return found;
@@ -112,8 +113,9 @@ export function storageRows(
   const storage: StorageRows = {
     async copyText(table, columns, heads, rows) {
       const keys = codec?.sealKeys?.() ?? null;
-      if (keys && rows.length >= POOL_BATCH) {
-        const { sent, layout } = layoutOf(table, columns);
+      const plan = keys && rows.length >= POOL_BATCH ? layoutOf(table, columns) : null;
+      if (keys && plan) {
+        const { sent, layout } = plan;
         let text = '';
         let plain = true;
         for (let i = 0; i < rows.length && plain; i++) {
