@@ -23,6 +23,7 @@ export const PERSON_HEADER = [
   'status',
   'death_date',
   'household_number',
+  'household_relation',
 ] as const;
 
 export type PersonLine = Partial<Record<(typeof PERSON_HEADER)[number], string>>;

@@ -254,6 +254,19 @@ describe('corrections through the merge path', () => {
         asKey(CA),
       );
       expect(ok.data!.correctPerson).toMatchObject({ status: 'APPLIED', version: 2 });
+      // A relation to the head of a household writes household_members: a write grant on persons is not enough.
+      const relation = await gql(
+        gateway,
+        CORRECT_PERSON,
+        {
+          id: p.id_number,
+          changes: { householdNumber: '110105-H-0001', householdRelation: '20' },
+          reason: 'x',
+        },
+        asKey(CA),
+      );
+      expect(relation.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect(relation.errors?.[0]?.message).toMatch(/population\.household_members/);
       const far = person({ county: '440305', residence_point: 'POINT(113.93 22.53)' });
       await importRows('persons', [far], 'MPS');
       const outside = await gql(

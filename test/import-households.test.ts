@@ -140,7 +140,7 @@ describe('a households CSV', () => {
     expect(readRejects(byCivil)[1]).toMatch(/^2,type,.*public_security/);
 
     // A person then references the household by its number.
-    const member = person({ name: '户成员', household_number: 'H110105000001' });
+    const member = person({ name: '户成员', household_number: 'H110105000001', household_relation: '30' });
     expect(await run(writeCsv(dir, 'member.csv', [member]), 'MPS')).toMatchObject({ inserted: 1 });
     const [h] = await db.query<{ id: number }>(
       `SELECT id FROM households WHERE household_number = 'H110105000001'`,
@@ -150,5 +150,66 @@ describe('a households CSV', () => {
       [(await storedPerson(db, member.id_number!))!.id],
     );
     expect(p!.household).toBe(h!.id);
+  });
+
+  it('keeps household_members with the household a delivery gives a person', async () => {
+    const memberships = async (idNumber: string) =>
+      db.query<{ household: string; relation: string; current: boolean }>(
+        `SELECT h.household_number AS household, m.relation, m.valid_to IS NULL AS current
+           FROM household_members m JOIN households h ON h.id = m.household_id
+          WHERE m.person_id = $1 ORDER BY m.id`,
+        [(await storedPerson(db, idNumber))!.id],
+      );
+    const child = person({ name: '户成员二', household_number: 'H110105000001', household_relation: '20' });
+    const joined = writeCsv(dir, 'join.csv', [
+      child, // 2: joins as a son
+      person({ household_number: 'H110105000001' }), // 3: joins without a relation
+      person({ household_relation: '20' }), // 4: a relation without a household
+      person({ household_number: 'H110105000001', household_relation: '77' }), // 5: not a GB/T 4761 code
+      { ...head, household_number: 'H110105000001' }, // 6: the head joins their own household: 户主
+    ]);
+    const report = await run(joined, 'MPS');
+    expect(report).toMatchObject({ inserted: 1, changed: 1, rejected: 3 });
+    expect(readRejects(joined)).toEqual([
+      'row,field,reason',
+      '3,household_relation,is required when the person joins a household (GB/T 4761)',
+      '4,household_relation,needs household_number: the household the relation is to',
+      '5,household_relation,is not a code of the household_relation code list',
+    ]);
+    expect(await memberships(child.id_number!)).toEqual([
+      { household: 'H110105000001', relation: '20', current: true },
+    ]);
+    expect(await memberships(head.id_number!)).toEqual([
+      { household: 'H110105000001', relation: '02', current: true },
+    ]);
+
+    // The same rows again: nothing changes, no second membership.
+    const again = writeCsv(dir, 'join-again.csv', [child, { ...head, household_number: 'H110105000001' }]);
+    expect(await run(again, 'MPS')).toMatchObject({ changed: 0, unchanged: 2 });
+    expect(await memberships(child.id_number!)).toHaveLength(1);
+
+    // A move to another household closes the membership and opens one there; a new relation does the same.
+    const moved = writeCsv(dir, 'move.csv', [
+      { ...child, household_number: 'H110105000002', household_relation: '99' },
+    ]);
+    expect(await run(moved, 'MPS')).toMatchObject({ changed: 1 });
+    expect(await memberships(child.id_number!)).toEqual([
+      { household: 'H110105000001', relation: '20', current: false },
+      { household: 'H110105000002', relation: '99', current: true },
+    ]);
+    const relation = writeCsv(dir, 'relation.csv', [
+      { ...child, household_number: 'H110105000002', household_relation: '80' },
+    ]);
+    expect(await run(relation, 'MPS')).toMatchObject({ changed: 0, unchanged: 1 });
+    expect((await memberships(child.id_number!)).map((m) => [m.relation, m.current])).toEqual([
+      ['20', false],
+      ['99', false],
+      ['80', true],
+    ]);
+
+    // Cleared: no household, no current membership.
+    const left = writeCsv(dir, 'leave.csv', [{ ...child, household_number: '', household_relation: '' }]);
+    expect(await run(left, 'MPS')).toMatchObject({ changed: 1 });
+    expect((await memberships(child.id_number!)).some((m) => m.current)).toBe(false);
   });
 });

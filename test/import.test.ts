@@ -46,7 +46,10 @@ describe('a persons CSV with good and bad rows', () => {
     const seeded = await importFile(writeCsv(dir, 'seed.csv', [existing, unchanged]));
     expect(seeded).toMatchObject({ status: 'merged', inserted: 2, rejected: 0 });
 
-    const good = [person({ name: '新甲' }), person({ name: '新乙', household_number: '110105-H-0001' })];
+    const good = [
+      person({ name: '新甲' }),
+      person({ name: '新乙', household_number: '110105-H-0001', household_relation: '20' }),
+    ];
     const moved = {
       ...existing,
       residence_division_code: '110108',
@@ -106,7 +109,7 @@ describe('a persons CSV with good and bad rows', () => {
       '14,death_date,is required for a deceased person',
       '16,id_number,repeats the record of row 15',
       '17,household_number,names no registered household',
-      '18,*,row has 2 fields; the header has 14',
+      '18,*,row has 2 fields; the header has 15',
       '21,gender,differs from the gender digit of the ID number',
       '22,residence_point,"coordinates (2.35, 48.85) lie outside China: a wrong coordinate or the wrong CRS"',
     ]);

@@ -1,7 +1,7 @@
 import type { Dataset, FieldEntry } from '../../../schema/catalogue.ts';
 import { dataDisputesDataset } from '../../../schema/imports.ts';
 import { entitiesDataset } from '../../../schema/legal-entity.ts';
-import { personsDataset } from '../../../schema/population.ts';
+import { householdMembersDataset, personsDataset } from '../../../schema/population.ts';
 import { inScope } from '../../access/principal.ts';
 import { parseIdNumber, parseUscc } from '../../codes/index.ts';
 import type { Geometry } from '../../db/index.ts';
@@ -100,6 +100,11 @@ const PersonCorrection = builder.inputType('PersonCorrection', {
     status: t.string({ description: 'alive or deceased' }),
     deathDate: t.field({ type: 'Date' }),
     householdNumber: t.string(),
+    householdRelation: t.string({
+      description:
+        'GB/T 4761 relation to the head of the household given by householdNumber (needs a write grant on ' +
+        'population.household_members); required when the person joins a household they do not head',
+    }),
   }),
 });
 
@@ -185,6 +190,9 @@ builder.mutationField('correctPerson', (t) =>
     },
     resolve: async (_root, args, ctx) => {
       const department = requireWrite(ctx, personsDataset as unknown as Dataset, 'Mutation.correctPerson');
+      if (args.changes.householdRelation != null) {
+        requireWrite(ctx, householdMembersDataset as unknown as Dataset, 'Mutation.correctPerson');
+      }
       const parsed = parseIdNumber(args.idNumber);
       if (!parsed.ok) throw errors.invalidIdNumber('idNumber', parsed.message);
       const idNumber = parsed.value.idNumber;

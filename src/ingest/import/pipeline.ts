@@ -112,7 +112,14 @@ const SEALING_AHEAD = 4;
 /** work_mem of the merge transaction (SET LOCAL: this transaction only). */
 const MERGE_WORK_MEM = '128MB';
 
-const CODE_LISTS = ['ethnicity', 'marital_status', 'education', 'nationality', 'industry_section'];
+const CODE_LISTS = [
+  'ethnicity',
+  'marital_status',
+  'education',
+  'nationality',
+  'industry_section',
+  'household_relation',
+];
 
 async function loadCodeLists(db: Queryable): Promise<Map<string, Set<string>>> {
   const found = await db.query<{ list: string; code: string }>(

@@ -3,7 +3,7 @@ import { personsDataset } from '../../../../schema/population.ts';
 import { divisionExists, duplicateKeys, withinJurisdiction } from '../checks.ts';
 import { codeList, date, divisionCode, idNumber, oneOf, phone, point, text } from '../fields.ts';
 import { insertNew, updateChanged } from '../merge.ts';
-import { accepted, type MergeContext, mergeFragments, type RegistrySpec } from '../spec.ts';
+import { accepted, type MergeContext, mergeFragments, type RegistrySpec, supplied } from '../spec.ts';
 
 /**
  * Persons (人口基础信息): keyed by citizen ID number. A delivery may carry any subset of the columns
@@ -15,6 +15,39 @@ const match = (ctx: MergeContext) => {
   const key = ctx.storage.compareColumn('persons', 'id_number');
   return (t: string, r: string) => `${t}.${key} = ${r}.${key}`;
 };
+
+/**
+ * household_members follows the household a delivery gives a person: a current membership of another
+ * household (or of none, when household_number is cleared) is closed today, and one of the new household
+ * opened — with the delivered relation, or 户主 (02) for its head. A relation that changes closes the
+ * membership and opens another. Rows that do not supply household_number leave memberships as they are.
+ */
+async function keepMemberships(spec: RegistrySpec, ctx: MergeContext): Promise<void> {
+  await ctx.db.query(
+    `WITH r AS (
+       SELECT s.household_relation AS relation, p.id AS person_id, p.household_id, h.head_person_id
+         FROM ${ctx.stage} s JOIN persons p ON ${match(ctx)('p', 's')}
+         LEFT JOIN households h ON h.id = p.household_id
+        WHERE ${accepted(ctx)} AND ${supplied(spec, 'household_number')}),
+     closed AS (
+       UPDATE household_members m SET valid_to = current_date, updated_at = now(), source_dept = $1, source_batch = $2
+         FROM r
+        WHERE m.person_id = r.person_id AND m.valid_to IS NULL
+          AND (m.household_id IS DISTINCT FROM r.household_id
+               OR (r.relation IS NOT NULL AND m.relation <> r.relation))
+       RETURNING m.person_id, m.household_id)
+     INSERT INTO household_members (household_id, person_id, relation, valid_from, source_dept, source_batch)
+     SELECT r.household_id, r.person_id,
+            coalesce(r.relation, CASE WHEN r.head_person_id = r.person_id THEN '02' END), current_date, $1, $2
+       FROM r
+      WHERE r.household_id IS NOT NULL
+        -- Every part of one statement sees the memberships as they were: one closed above is open here.
+        AND (NOT EXISTS (SELECT 1 FROM household_members m
+                          WHERE m.person_id = r.person_id AND m.household_id = r.household_id AND m.valid_to IS NULL)
+             OR EXISTS (SELECT 1 FROM closed c WHERE c.person_id = r.person_id AND c.household_id = r.household_id))`,
+    [ctx.source.code, ctx.batchId],
+  );
+}
 
 export const personsSpec: RegistrySpec = {
   name: 'persons',
@@ -47,6 +80,8 @@ export const personsSpec: RegistrySpec = {
     { name: 'status', type: 'text', parse: oneOf(['alive', 'deceased']), notEmpty: true },
     { name: 'death_date', type: 'date', parse: date({ past: true }) },
     { name: 'household_number', type: 'text', parse: text(50) },
+    // GB/T 4761 relation to the head: the membership a household_number opens (not a persons column).
+    { name: 'household_relation', type: 'text', parse: codeList('household_relation') },
   ],
   targets: [
     { column: 'id_number', catalogue: 'idNumber', from: 'id_number' },
@@ -91,6 +126,9 @@ export const personsSpec: RegistrySpec = {
     if (row.death_date && row.birth_date && row.death_date < row.birth_date) {
       reject('death_date', 'lies before the birth date');
     }
+    if (row.household_relation && !(present('household_number') && row.household_number)) {
+      reject('household_relation', 'needs household_number: the household the relation is to');
+    }
   },
 
   referenceChecks(ctx) {
@@ -103,6 +141,14 @@ export const personsSpec: RegistrySpec = {
          FROM ${ctx.stage} s
         WHERE s.household_number IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM households h WHERE h.household_number = s.household_number)`,
+      // Joining a household needs the relation to its head (but for the head, whose relation is 户主).
+      `INSERT INTO ${ctx.rejects} (row_no, field, reason)
+       SELECT s.row_no, 'household_relation', 'is required when the person joins a household (GB/T 4761)'
+         FROM ${ctx.stage} s JOIN households h ON h.household_number = s.household_number
+         LEFT JOIN persons p ON ${match(ctx)('p', 's')}
+        WHERE s.household_relation IS NULL AND (p.id IS NULL OR h.head_person_id IS DISTINCT FROM p.id)
+          AND NOT EXISTS (SELECT 1 FROM household_members m
+                           WHERE m.person_id = p.id AND m.household_id = h.id AND m.valid_to IS NULL)`,
     ];
     const scope = withinJurisdiction(this, ctx, ['hukou_division_code', 'residence_division_code']);
     if (scope) checks.push(scope);
@@ -122,6 +168,7 @@ export const personsSpec: RegistrySpec = {
     // Updates first: the insert then finds only new keys, and no new row is compared again.
     const changed = await updateChanged(this, ctx, { versioned: true });
     const inserted = await insertNew(this, ctx, { versioned: true });
+    await keepMemberships(this, ctx);
     return { inserted, changed };
   },
 };
