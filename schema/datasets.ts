@@ -28,6 +28,7 @@ import {
 import {
   householdMembersDataset,
   householdsDataset,
+  householdsHistoryDataset,
   personsDataset,
   personsHistoryDataset,
   residencesDataset,
@@ -56,6 +57,7 @@ export const DATASETS: readonly Dataset[] = [
   personsDataset,
   personsHistoryDataset,
   householdsDataset,
+  householdsHistoryDataset,
   householdMembersDataset,
   residencesDataset,
   vitalEventsDataset,

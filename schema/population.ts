@@ -65,22 +65,30 @@ export const personsHistory = pgTable(
   (t) => [index('persons_history_id_idx').on(t.id, t.validFrom)],
 );
 
-export const households = pgTable(
-  'households',
-  {
-    id: bigserial('id', { mode: 'number' }).primaryKey(),
-    householdNumber: text('household_number').notNull(),
-    type: text('type', { enum: ['family', 'collective'] }).notNull(),
-    headPersonId: bigint('head_person_id', { mode: 'number' }),
-    divisionCode: text('division_code').notNull(),
-    address: text('address'),
-    addressBidx: text('address_bidx'),
-    ...provenanceColumns(),
-  },
-  (t) => [
-    uniqueIndex('households_number_key').on(t.householdNumber),
-    index('households_division_idx').on(t.divisionCode),
-  ],
+/** Columns shared by households and households_history, so a history row is the household as it was. */
+const householdColumns = (history: boolean) => ({
+  id: history ? bigint('id', { mode: 'number' }).notNull() : bigserial('id', { mode: 'number' }).primaryKey(),
+  householdNumber: text('household_number').notNull(),
+  type: text('type', { enum: ['family', 'collective'] }).notNull(),
+  headPersonId: bigint('head_person_id', { mode: 'number' }),
+  divisionCode: text('division_code').notNull(),
+  address: text('address'),
+  addressBidx: text('address_bidx'),
+  version: integer('version').notNull().default(1),
+  validFrom: timestamp('valid_from', { withTimezone: true }).notNull().defaultNow(),
+  ...provenanceColumns(),
+});
+
+export const households = pgTable('households', householdColumns(false), (t) => [
+  uniqueIndex('households_number_key').on(t.householdNumber),
+  index('households_division_idx').on(t.divisionCode),
+]);
+
+/** Every superseded version of a household, written by a trigger on update and delete. */
+export const householdsHistory = pgTable(
+  'households_history',
+  { ...householdColumns(true), supersededAt: timestamp('superseded_at', { withTimezone: true }).notNull() },
+  (t) => [index('households_history_id_idx').on(t.id, t.validFrom)],
 );
 
 export const householdMembers = pgTable(
@@ -206,6 +214,24 @@ export const personsHistoryDataset = dataset(
   { ...personFields, supersededAt: f.meta('When this version was replaced') },
 );
 
+// Conflict policy: household registration (户籍) is public security's.
+const householdFields = authoritative(
+  {
+    id: f.internal('Internal record key'),
+    householdNumber: f.restricted('Household number (户号)', 'redact'),
+    type: f.internal('family or collective household'),
+    headPersonId: f.internal('Head of household'),
+    divisionCode: f.internal('Division of registration'),
+    address: f.encrypted(f.restricted('Household address', 'address'), 'address'),
+    addressBidx: f.blindIndex('the household address'),
+    version: f.meta('Version number, incremented on every change'),
+    validFrom: f.meta('When this version became current'),
+    ...provenanceFields,
+  },
+  'public_security',
+  ['type', 'headPersonId', 'divisionCode', 'address'],
+);
+
 export const householdsDataset = dataset(
   households,
   {
@@ -216,22 +242,21 @@ export const householdsDataset = dataset(
     owner: 'MPS',
     updateFrequency: 'realtime',
   },
-  // Conflict policy: household registration (户籍) is public security's.
-  authoritative(
-    {
-      id: f.internal('Internal record key'),
-      householdNumber: f.restricted('Household number (户号)', 'redact'),
-      type: f.internal('family or collective household'),
-      headPersonId: f.internal('Head of household'),
-      divisionCode: f.internal('Division of registration'),
-      address: f.encrypted(f.restricted('Household address', 'address'), 'address'),
-      addressBidx: f.blindIndex('the household address'),
-      ...provenanceFields,
-    },
-    'public_security',
-    ['type', 'headPersonId', 'divisionCode', 'address'],
-  ),
+  householdFields,
   { memberCount: f.internal('Number of current members') },
+);
+
+export const householdsHistoryDataset = dataset(
+  householdsHistory,
+  {
+    id: 'population.households_history',
+    name: '户籍户历史 Household versions',
+    description: 'Superseded versions of household records',
+    registry: 'population',
+    owner: 'MPS',
+    updateFrequency: 'realtime',
+  },
+  { ...householdFields, supersededAt: f.meta('When this version was replaced') },
 );
 
 export const householdMembersDataset = dataset(

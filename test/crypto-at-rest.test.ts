@@ -8,7 +8,14 @@ import { getTableColumns, getTableName } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FieldEntry } from '../schema/catalogue.ts';
 import { DATASETS } from '../schema/datasets.ts';
-import { entities, entitiesHistory, persons, personsHistory } from '../schema/index.ts';
+import {
+  entities,
+  entitiesHistory,
+  households,
+  householdsHistory,
+  persons,
+  personsHistory,
+} from '../schema/index.ts';
 import { DEMO_PRINCIPALS, installDemoAccess } from '../src/access/demo.ts';
 import { buildUscc, parseIdNumber } from '../src/codes/index.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -65,6 +72,7 @@ async function bookkeeping(db: Database) {
   const [row] = await db.query<Record<string, unknown>>(
     `SELECT (SELECT count(*)::int FROM persons_history) AS persons_history,
             (SELECT count(*)::int FROM entities_history) AS entities_history,
+            (SELECT count(*)::int FROM households_history) AS households_history,
             (SELECT count(*)::int FROM change_log) AS change_log,
             (SELECT md5(string_agg(id || ':' || version || ':' || valid_from || ':' || updated_at, ',' ORDER BY id))
                FROM persons) AS persons,
@@ -82,8 +90,9 @@ async function populate(db: Database, persons: number): Promise<void> {
     defects: { missing_required_field: 0.02, bad_check_digit: 0.01 },
   });
   await generateEntities(db, { entities: 60, seed: 'crypto', asOf: AS_OF });
-  // History rows: renamed persons, renamed entities.
+  // History rows: renamed persons, renamed entities, households whose head changed.
   await db.query(`UPDATE persons SET name = name || '甲' WHERE id <= 10`);
+  await db.query(`UPDATE households SET head_person_id = NULL WHERE id <= 5`);
   const some = await db.query<{ uscc: string }>('SELECT uscc FROM entities ORDER BY id LIMIT 3');
   for (const { uscc } of some)
     await updateEntity(db, uscc, { name: `改名${uscc.slice(-4)}有限公司` }, { dept: 'SAMR' });
@@ -111,6 +120,7 @@ describe('the catalogue decides what is encrypted at rest', () => {
         'entities.legal_rep_id_number',
         'entities_history.legal_rep_id_number',
         'households.address',
+        'households_history.address',
         'persons.hukou_address',
         'persons.id_number',
         'persons.phone',
@@ -129,6 +139,7 @@ describe('the catalogue decides what is encrypted at rest', () => {
     for (const [table, history] of [
       [persons, personsHistory],
       [entities, entitiesHistory],
+      [households, householdsHistory],
     ] as const) {
       const names = (t: typeof table | typeof history) =>
         Object.values(getTableColumns(t))

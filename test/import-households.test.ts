@@ -127,6 +127,24 @@ describe('a households CSV', () => {
       [report.batchId],
     );
     expect(log).toEqual([{ action: 'updated', fields: ['address'] }]);
+    // The previous version is kept, with the time it was current; the household is at version 2.
+    const versions = await db.query<{ version: number; batch: string; current: boolean; closed: boolean }>(
+      `SELECT version, source_batch AS batch, true AS current, false AS closed
+         FROM households WHERE household_number = 'H110105000001'
+       UNION ALL
+       SELECT version, source_batch, false, superseded_at >= valid_from
+         FROM households_history WHERE household_number = 'H110105000001'
+       ORDER BY version`,
+    );
+    expect(versions).toEqual([
+      { version: 1, batch: expect.not.stringMatching(report.batchId), current: false, closed: true },
+      { version: 2, batch: report.batchId, current: true, closed: false },
+    ]);
+    const [logged] = await db.query<{ version: number }>(
+      `SELECT version FROM change_log WHERE record_type = 'household' AND batch = $1`,
+      [report.batchId],
+    );
+    expect(logged!.version).toBe(2);
 
     // Civil affairs (Chaoyang) may not change the registration.
     const byCivil = writeCsv(

@@ -20,6 +20,7 @@ const POPULATION = [
   'population.persons',
   'population.persons_history',
   'population.households',
+  'population.households_history',
   'population.household_members',
   'population.residences',
   'population.vital_events',

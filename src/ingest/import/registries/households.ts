@@ -66,8 +66,8 @@ export const householdsSpec: RegistrySpec = {
   keyMatch: () => (t, r) => `${t}.household_number = ${r}.household_number`,
 
   async merge(ctx) {
-    const changed = await updateChanged(this, ctx, { versioned: false });
-    const inserted = await insertNew(this, ctx, { versioned: false });
+    const changed = await updateChanged(this, ctx, { versioned: true });
+    const inserted = await insertNew(this, ctx, { versioned: true });
     return { inserted, changed };
   },
 };
