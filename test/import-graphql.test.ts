@@ -445,4 +445,58 @@ describe('the change feed of every registry', () => {
     expect(anonymous.events[0]!.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_DATASET');
     await anonymous.close();
   });
+  it('tells of a household whose members changed only consumers granted the members', async () => {
+    // TEST-HH may read households (and the change log) but not their members; Chaoyang civil affairs may
+    // read both.
+    const HOUSEHOLDS_ONLY = 'gbk_testhh_households-only';
+    await db.query(
+      `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
+       VALUES ('TEST-HH', '户籍只读部门', 'statistics', 'national', NULL, 'PLATFORM')`,
+    );
+    await db.query(
+      `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
+       VALUES ('gbk_testhh', $1, 'TEST-HH', 'test', '{}')`,
+      [sm3Hex(HOUSEHOLDS_ONLY)],
+    );
+    await db.query(
+      `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
+       VALUES ('TEST-HH', 'governance.change_log', 2, '{}', 'test'), ('TEST-HH', 'population.households', 2, '{}', 'test')`,
+    );
+    const start = (await gql(gateway, PULL, { r: 'POPULATION' }, asKey(CA))).data!.changes.cursor;
+    const head = person({ name: '成员户主' });
+    await importRows('persons', [head], 'MPS');
+    const number = 'H110105990001';
+    await importRows(
+      'households',
+      [
+        {
+          household_number: number,
+          type: 'family',
+          division_code: '110105',
+          address: '朝阳区成员路1号',
+          head_id_number: head.id_number,
+        },
+      ],
+      'MPS',
+      ['household_number', 'type', 'division_code', 'address', 'head_id_number'],
+    );
+    const joined = await importRows('persons', [{ ...head, household_number: number }], 'MPS');
+    expect(joined).toMatchObject({ changed: 1 });
+    const [h] = await db.query<{ id: string }>(
+      `SELECT id::text FROM households WHERE household_number = $1`,
+      [number],
+    );
+    const membersChanged = async (key: string) =>
+      (await gql(gateway, PULL, { r: 'POPULATION', since: start }, asKey(key))).data!.changes.changes.filter(
+        (c: { recordKey: string; recordType: string }) =>
+          c.recordType === 'household' && c.recordKey === h!.id,
+      );
+    expect((await membersChanged(CA)).map((c: { action: string }) => c.action)).toEqual([
+      'REGISTERED',
+      'MEMBERS_CHANGED',
+    ]);
+    expect((await membersChanged(HOUSEHOLDS_ONLY)).map((c: { action: string }) => c.action)).toEqual([
+      'REGISTERED',
+    ]);
+  });
 });

@@ -218,12 +218,36 @@ describe('a households CSV', () => {
     const relation = writeCsv(dir, 'relation.csv', [
       { ...child, household_number: 'H110105000002', household_relation: '80' },
     ]);
-    expect(await run(relation, 'MPS')).toMatchObject({ changed: 0, unchanged: 1 });
+    // The person record is untouched, but the delivery changed the membership: it counts as changed, has
+    // its lineage, and the household's members_changed event reaches the change log.
+    const relationReport = await run(relation, 'MPS');
+    expect(relationReport).toMatchObject({ changed: 1, unchanged: 0 });
     expect((await memberships(child.id_number!)).map((m) => [m.relation, m.current])).toEqual([
       ['20', false],
       ['99', false],
       ['80', true],
     ]);
+    const lineage = await db.query<{ row: number; action: string; relation: string }>(
+      `SELECT l.row_no AS row, l.action, m.relation FROM import_lineage l
+         JOIN household_members m ON m.id = l.record_id
+        WHERE l.batch_id = $1 AND l.record_type = 'household_member' ORDER BY l.action`,
+      [relationReport.batchId],
+    );
+    expect(lineage).toEqual([
+      { row: 2, action: 'inserted', relation: '80' },
+      { row: 2, action: 'updated', relation: '99' },
+    ]);
+    const logged = await db.query<{ key: string; action: string; fields: string[] }>(
+      `SELECT c.record_key AS key, c.action, c.changed_fields AS fields FROM change_log c
+        WHERE c.batch = $1 ORDER BY c.seq`,
+      [relationReport.batchId],
+    );
+    const [h2] = await db.query<{ id: string }>(
+      `SELECT id::text FROM households WHERE household_number = 'H110105000002'`,
+    );
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.every((c) => c.key === h2!.id && c.action === 'members_changed')).toBe(true);
+    expect(logged[0]!.fields).toEqual(['members']);
 
     // Cleared: no household, no current membership.
     const left = writeCsv(dir, 'leave.csv', [{ ...child, household_number: '', household_relation: '' }]);

@@ -138,7 +138,7 @@ describe('a persons CSV with good and bad rows', () => {
     expect(await storedPerson(db, dupOf.id_number!)).toMatchObject({ name: '重复' });
     // Lineage: the row of the batch that produced each version.
     const lineage = await db.query<{ row: number; action: string; version: number }>(
-      `SELECT row_no AS row, action, version FROM import_lineage WHERE batch_id = $1 ORDER BY row_no`,
+      `SELECT row_no AS row, action, version FROM import_lineage WHERE batch_id = $1 AND record_type = 'person' ORDER BY row_no`,
       [report.batchId],
     );
     expect(lineage.map((l) => [l.row, l.action, l.version])).toEqual([
@@ -147,7 +147,7 @@ describe('a persons CSV with good and bad rows', () => {
       [15, 'inserted', 1],
       [20, 'inserted', 1],
     ]);
-    // The change log: two registrations and one move, from this batch.
+    // The change log: three registrations and one move, from this batch, and the household 新乙 joined.
     const log = await db.query<{ action: string; fields: string[] | null }>(
       `SELECT action, changed_fields AS fields FROM change_log WHERE batch = $1 ORDER BY seq`,
       [report.batchId],
@@ -157,6 +157,7 @@ describe('a persons CSV with good and bad rows', () => {
       ['registered', null],
       ['registered', null],
       ['registered', null],
+      ['members_changed', ['members']],
     ]);
     expect(await countRows(db, 'import_rejects', 'batch_id = $1', [report.batchId])).toBe(16);
   });

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import type { Dataset } from '../../schema/catalogue.ts';
 import { featuresDataset } from '../../schema/geospatial.ts';
 import { entitiesDataset, shareholdingsDataset } from '../../schema/legal-entity.ts';
-import { householdsDataset, personsDataset } from '../../schema/population.ts';
+import { householdMembersDataset, householdsDataset, personsDataset } from '../../schema/population.ts';
 import type { JurisdictionScope } from '../access/principal.ts';
 import type { RequestAccess } from '../access/request-access.ts';
 import { type Database, rows } from '../db/index.ts';
@@ -26,6 +26,7 @@ export const CHANGE_ACTIONS = [
   'moved',
   'legal_rep_changed',
   'shareholding_changed',
+  'members_changed',
   'deleted',
 ] as const;
 export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
@@ -45,7 +46,12 @@ const ds = (d: unknown) => d as Dataset;
 
 export const RECORD_KINDS: readonly RecordKind[] = [
   { registry: 'population', recordType: 'person', dataset: ds(personsDataset) },
-  { registry: 'population', recordType: 'household', dataset: ds(householdsDataset) },
+  {
+    registry: 'population',
+    recordType: 'household',
+    dataset: ds(householdsDataset),
+    actionDatasets: { members_changed: ds(householdMembersDataset) },
+  },
   {
     registry: 'legal-entity',
     recordType: 'entity',

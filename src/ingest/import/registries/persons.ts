@@ -21,11 +21,14 @@ const match = (ctx: MergeContext) => {
  * household (or of none, when household_number is cleared) is closed today, and one of the new household
  * opened — with the delivered relation, or 户主 (02) for its head. A relation that changes closes the
  * membership and opens another. Rows that do not supply household_number leave memberships as they are.
+ * Each membership opened or closed gets its lineage; returns how many rows changed memberships only (their
+ * person record was neither inserted nor updated by this merge), as those count as changed too.
  */
-async function keepMemberships(spec: RegistrySpec, ctx: MergeContext): Promise<void> {
-  await ctx.db.query(
+async function keepMemberships(spec: RegistrySpec, ctx: MergeContext): Promise<number> {
+  const [row] = await ctx.db.query<{ n: number }>(
     `WITH r AS (
-       SELECT s.household_relation AS relation, p.id AS person_id, p.household_id, h.head_person_id
+       SELECT s.row_no, s.household_relation AS relation, p.id AS person_id, p.household_id, h.head_person_id,
+              p.source_batch IS NOT DISTINCT FROM $2 AS written
          FROM ${ctx.stage} s JOIN persons p ON ${match(ctx)('p', 's')}
          LEFT JOIN households h ON h.id = p.household_id
         WHERE ${accepted(ctx)} AND ${supplied(spec, 'household_number')}),
@@ -35,18 +38,30 @@ async function keepMemberships(spec: RegistrySpec, ctx: MergeContext): Promise<v
         WHERE m.person_id = r.person_id AND m.valid_to IS NULL
           AND (m.household_id IS DISTINCT FROM r.household_id
                OR (r.relation IS NOT NULL AND m.relation <> r.relation))
-       RETURNING m.person_id, m.household_id)
-     INSERT INTO household_members (household_id, person_id, relation, valid_from, source_dept, source_batch)
-     SELECT r.household_id, r.person_id,
-            coalesce(r.relation, CASE WHEN r.head_person_id = r.person_id THEN '02' END), current_date, $1, $2
-       FROM r
-      WHERE r.household_id IS NOT NULL
-        -- Every part of one statement sees the memberships as they were: one closed above is open here.
-        AND (NOT EXISTS (SELECT 1 FROM household_members m
-                          WHERE m.person_id = r.person_id AND m.household_id = r.household_id AND m.valid_to IS NULL)
-             OR EXISTS (SELECT 1 FROM closed c WHERE c.person_id = r.person_id AND c.household_id = r.household_id))`,
+       RETURNING m.id, m.person_id, m.household_id),
+     opened AS (
+       INSERT INTO household_members (household_id, person_id, relation, valid_from, source_dept, source_batch)
+       SELECT r.household_id, r.person_id,
+              coalesce(r.relation, CASE WHEN r.head_person_id = r.person_id THEN '02' END), current_date, $1, $2
+         FROM r
+        WHERE r.household_id IS NOT NULL
+          -- Every part of one statement sees the memberships as they were: one closed above is open here.
+          AND (NOT EXISTS (SELECT 1 FROM household_members m
+                            WHERE m.person_id = r.person_id AND m.household_id = r.household_id AND m.valid_to IS NULL)
+               OR EXISTS (SELECT 1 FROM closed c WHERE c.person_id = r.person_id AND c.household_id = r.household_id))
+       RETURNING id, person_id),
+     lin AS (
+       INSERT INTO import_lineage (batch_id, row_no, record_type, record_id, version, action)
+       SELECT $2, r.row_no, 'household_member', c.id, NULL::int, 'updated' FROM closed c JOIN r USING (person_id)
+       UNION ALL
+       SELECT $2, r.row_no, 'household_member', o.id, NULL::int, 'inserted' FROM opened o JOIN r USING (person_id)
+       RETURNING row_no)
+     SELECT count(DISTINCT lin.row_no)::int AS n
+       FROM lin JOIN r USING (row_no)
+      WHERE NOT r.written`,
     [ctx.source.code, ctx.batchId],
   );
+  return Number(row?.n ?? 0);
 }
 
 export const personsSpec: RegistrySpec = {
@@ -168,7 +183,7 @@ export const personsSpec: RegistrySpec = {
     // Updates first: the insert then finds only new keys, and no new row is compared again.
     const changed = await updateChanged(this, ctx, { versioned: true });
     const inserted = await insertNew(this, ctx, { versioned: true });
-    await keepMemberships(this, ctx);
-    return { inserted, changed };
+    const membershipsOnly = await keepMemberships(this, ctx);
+    return { inserted, changed: changed + membershipsOnly };
   },
 };
