@@ -154,6 +154,41 @@ describe('bitemporal reads', () => {
       { status: 'ACTIVE', version: 1 },
     ]);
   });
+
+  it('householdVersions lists the versions of a household, its address decrypted', async () => {
+    const head = person({ name: '版本户主' });
+    await importRows('persons', [head], 'MPS');
+    const header = ['household_number', 'type', 'division_code', 'address', 'head_id_number'] as const;
+    const household = (address: string) => ({
+      household_number: 'H110105880001',
+      type: 'family',
+      division_code: '110105',
+      address,
+      head_id_number: head.id_number,
+    });
+    await importRows('households', [household('朝阳区旧址路1号')], 'MPS', header);
+    await pause();
+    const moved = await importRows('households', [household('朝阳区新址路2号')], 'MPS', header);
+    expect(moved).toMatchObject({ changed: 1 });
+    const query = `query($n: String!) { householdVersions(householdNumber: $n) {
+      version address divisionCode sourceBatch validFrom validTo } }`;
+    const versions = await gql(gateway, query, { n: 'H110105880001' }, asKey(CA));
+    expect(versions.errors).toBeUndefined();
+    const [now, before] = versions.data!.householdVersions;
+    expect(now).toMatchObject({
+      version: 2,
+      address: '朝阳区新址路2号',
+      sourceBatch: moved.batchId,
+      validTo: null,
+    });
+    expect(before).toMatchObject({ version: 1, address: '朝阳区旧址路1号' });
+    expect(before.validTo).toBe(now.validFrom);
+    // Without a grant on the history: refused; outside the jurisdiction: refused.
+    const noGrant = await gql(gateway, query, { n: 'H110105880001' }, asKey(NO_PERSONS_KEY));
+    expect(noGrant.errors?.[0]?.extensions?.code).toBe('FORBIDDEN_DATASET');
+    const elsewhere = await gql(gateway, query, { n: 'H110105880001' }, asKey(SAMR));
+    expect(elsewhere.errors?.[0]?.extensions?.code).toMatch(/FORBIDDEN|OUT_OF_JURISDICTION/);
+  });
 });
 
 const CORRECT_PERSON = `mutation($id: String!, $changes: PersonCorrection!, $reason: String!) {

@@ -13,6 +13,7 @@ import '../registries/legal-entity/feed.ts';
 import '../registries/population/access-report.ts';
 import '../quality/graphql.ts';
 import '../registries/population/history.ts';
+import '../registries/population/household-history.ts';
 import '../registries/legal-entity/history.ts';
 import '../registries/spatial/feature-history.ts';
 import '../exchange/graphql.ts';
