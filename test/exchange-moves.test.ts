@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
-import { sm3Hex } from '../src/access/sm3.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
 import { changeHub } from '../src/registries/legal-entity/change-feed.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import { insertDepartment } from '../src/testing/factories.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
 import {
   ENTITY_HEADER,
@@ -34,30 +34,23 @@ let db: TestDatabase;
 let gateway: Gateway;
 let dir: string;
 
-async function county(code: string, division: string, prefix: string, key: string) {
-  await db.query(
-    `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
-     VALUES ($1, $1, 'civil_affairs', 'county', $2, 'PLATFORM')`,
-    [code, division],
-  );
-  await db.query(
-    `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
-     VALUES ($1, $2, $3, 'test', '{}')`,
-    [prefix, sm3Hex(key), code],
-  );
-  await db.query(
-    `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
-     VALUES ($1, 'population.persons', 3, '{}', 'test'), ($1, 'governance.change_log', 2, '{}', 'test')`,
-    [code],
-  );
+async function county(code: string, division: string, key: string) {
+  await insertDepartment(db, {
+    code,
+    kind: 'civil_affairs',
+    adminLevel: 'county',
+    jurisdictionCode: division,
+    key,
+    grants: { 'population.persons': 3, 'governance.change_log': 2 },
+  });
 }
 
 beforeAll(async () => {
   db = await testDatabase();
   gateway = await testGateway(db);
   dir = tempDir();
-  await county('CA-110108', '110108', 'gbk_mvhaid', HAIDIAN);
-  await county('CA-110106', '110106', 'gbk_mvfeng', FENGTAI);
+  await county('CA-110108', '110108', HAIDIAN);
+  await county('CA-110106', '110106', FENGTAI);
 });
 afterAll(async () => {
   await db?.dispose();

@@ -1,11 +1,11 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
-import { sm3Hex } from '../src/access/sm3.ts';
 import type { Gateway } from '../src/gateway/server.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
 import { changeHub } from '../src/registries/legal-entity/change-feed.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import { insertDepartment } from '../src/testing/factories.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
 import {
   ENTITY_HEADER,
@@ -33,19 +33,12 @@ beforeAll(async () => {
   gateway = await testGateway(db);
   dir = tempDir();
   // A national department that may read the change log but no registry.
-  await db.query(
-    `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
-     VALUES ('TEST-LOG', '只读日志部门', 'statistics', 'national', NULL, 'PLATFORM')`,
-  );
-  await db.query(
-    `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
-     VALUES ('gbk_testimp', $1, 'TEST-LOG', 'test', '{}')`,
-    [sm3Hex(NO_PERSONS_KEY)],
-  );
-  await db.query(
-    `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
-     VALUES ('TEST-LOG', 'governance.change_log', 2, '{}', 'test')`,
-  );
+  await insertDepartment(db, {
+    code: 'TEST-LOG',
+    name: '只读日志部门',
+    key: NO_PERSONS_KEY,
+    grants: { 'governance.change_log': 2 },
+  });
 });
 afterAll(async () => {
   await db?.dispose();
@@ -484,19 +477,12 @@ describe('the change feed of every registry', () => {
     // TEST-HH may read households (and the change log) but not their members; Chaoyang civil affairs may
     // read both.
     const HOUSEHOLDS_ONLY = 'gbk_testhh_households-only';
-    await db.query(
-      `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
-       VALUES ('TEST-HH', '户籍只读部门', 'statistics', 'national', NULL, 'PLATFORM')`,
-    );
-    await db.query(
-      `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
-       VALUES ('gbk_testhh', $1, 'TEST-HH', 'test', '{}')`,
-      [sm3Hex(HOUSEHOLDS_ONLY)],
-    );
-    await db.query(
-      `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
-       VALUES ('TEST-HH', 'governance.change_log', 2, '{}', 'test'), ('TEST-HH', 'population.households', 2, '{}', 'test')`,
-    );
+    await insertDepartment(db, {
+      code: 'TEST-HH',
+      name: '户籍只读部门',
+      key: HOUSEHOLDS_ONLY,
+      grants: { 'governance.change_log': 2, 'population.households': 2 },
+    });
     const start = (await gql(gateway, PULL, { r: 'POPULATION' }, asKey(CA))).data!.changes.cursor;
     const head = person({ name: '成员户主' });
     await importRows('persons', [head], 'MPS');

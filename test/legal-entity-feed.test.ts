@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PRINCIPALS } from '../src/access/demo.ts';
-import { sm3Hex } from '../src/access/sm3.ts';
 import { bindAtRest, codecFor } from '../src/crypto/at-rest.ts';
 import { type Database, openDatabase } from '../src/db/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
@@ -11,7 +10,7 @@ import {
   updateEntity,
 } from '../src/registries/legal-entity/entity-writes.ts';
 import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
-import { insertPerson } from '../src/testing/factories.ts';
+import { insertDepartment, insertPerson } from '../src/testing/factories.ts';
 import { asKey, gql, testGateway } from '../src/testing/gateway.ts';
 import { registerEntity } from './legal-entity-fixtures.ts';
 
@@ -44,20 +43,12 @@ beforeAll(async () => {
   person = await insertPerson(db, { name: '陈新', county: '440305', birthDate: '1970-01-01' });
   other = await insertPerson(db, { name: '林旧', county: '440305', birthDate: '1971-01-01' });
   // A national department with a grant on entities and the change log, but none on shareholdings.
-  await db.query(
-    `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
-     VALUES ('TEST-FEED', '测试订阅部门', 'statistics', 'national', NULL, 'PLATFORM')`,
-  );
-  await db.query(
-    `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
-     VALUES ('gbk_testfeed', $1, 'TEST-FEED', 'test', '{}')`,
-    [sm3Hex(NO_SHARES_KEY)],
-  );
-  await db.query(
-    `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
-     VALUES ('TEST-FEED', 'legal_entity.entities', 2, '{}', 'test'),
-            ('TEST-FEED', 'governance.change_log', 2, '{}', 'test')`,
-  );
+  await insertDepartment(db, {
+    code: 'TEST-FEED',
+    name: '测试订阅部门',
+    key: NO_SHARES_KEY,
+    grants: { 'legal_entity.entities': 2, 'governance.change_log': 2 },
+  });
 });
 afterAll(async () => {
   if (writer && writer !== db) await writer.close();

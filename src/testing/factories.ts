@@ -1,3 +1,4 @@
+import { sm3Hex } from '../access/sm3.ts';
 import { buildIdNumber } from '../codes/index.ts';
 import { atRest } from '../crypto/at-rest.ts';
 import type { Queryable } from '../db/index.ts';
@@ -108,4 +109,42 @@ export async function insertHousehold(db: Queryable, seed: HouseholdSeed): Promi
     ],
   );
   return Number(row!.id);
+}
+
+export interface DepartmentSeed {
+  code: string;
+  name?: string;
+  kind?: string;
+  adminLevel?: 'national' | 'province' | 'city' | 'county';
+  jurisdictionCode?: string | null;
+  /** Its API key, `gbk_<prefix>_<secret>`. */
+  key: string;
+  /** Its read grants, without purposes: dataset → the highest classification level it may see. */
+  grants: Record<string, number>;
+}
+
+/** A department with one API key and its read grants: a consumer shaped for one test. */
+export async function insertDepartment(db: Queryable, seed: DepartmentSeed): Promise<void> {
+  const national = (seed.adminLevel ?? 'national') === 'national';
+  await db.query(
+    `INSERT INTO departments (code, name, kind, admin_level, jurisdiction_code, source_dept)
+     VALUES ($1, $2, $3, $4, $5, 'PLATFORM')`,
+    [
+      seed.code,
+      seed.name ?? seed.code,
+      seed.kind ?? 'statistics',
+      seed.adminLevel ?? 'national',
+      national ? null : (seed.jurisdictionCode ?? null),
+    ],
+  );
+  await db.query(
+    `INSERT INTO api_keys (prefix, key_hash, department_code, application, roles)
+     VALUES ($1, $2, $3, 'test', '{}')`,
+    [seed.key.split('_').slice(0, 2).join('_'), sm3Hex(seed.key), seed.code],
+  );
+  await db.query(
+    `INSERT INTO grants (department_code, dataset, max_level, purposes, granted_by)
+     SELECT $1, g.dataset, g.level, '{}', 'test' FROM unnest($2::text[], $3::int[]) g(dataset, level)`,
+    [seed.code, Object.keys(seed.grants), Object.values(seed.grants)],
+  );
 }

@@ -5,6 +5,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
+import { versionsSql } from '../versions.ts';
 import { ENTITY_COLUMNS, type EntityRow } from './entity-store.ts';
 import {
   AssetBandEnum,
@@ -56,11 +57,7 @@ export async function entityAsOf(
 export async function entityVersions(ctx: GatewayContext, uscc: string): Promise<EntityVersionRow[]> {
   return rows<EntityVersionRow>(
     ctx.db,
-    sql`WITH k AS (${ENTITY_ID(uscc)})
-        SELECT ${ENTITY_COLUMNS}, NULL::timestamptz AS "validTo" FROM entities e, k WHERE e.id = k.id
-        UNION ALL
-        SELECT ${ENTITY_COLUMNS}, e.superseded_at AS "validTo" FROM entities_history e, k WHERE e.id = k.id
-        ORDER BY "version" DESC, "validFrom" DESC`,
+    sql`WITH k AS (${ENTITY_ID(uscc)}) ${versionsSql('entities', 'e', ENTITY_COLUMNS, sql`(SELECT id FROM k)`)}`,
   );
 }
 

@@ -6,6 +6,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
+import { versionsSql } from '../versions.ts';
 import { PERSON_COLUMNS, type PersonRow, personByIdNumber } from './person-store.ts';
 import { Gender, PersonStatus } from './person-types.ts';
 
@@ -60,13 +61,7 @@ export async function personAsOf(
 
 /** Every version of a person, newest first (the current one included). */
 export async function personVersions(ctx: GatewayContext, id: number): Promise<PersonVersionRow[]> {
-  return rows<PersonVersionRow>(
-    ctx.db,
-    sql`SELECT ${PERSON_COLUMNS}, NULL::timestamptz AS "validTo" FROM persons p WHERE p.id = ${id}
-        UNION ALL
-        SELECT ${PERSON_COLUMNS}, p.superseded_at AS "validTo" FROM persons_history p WHERE p.id = ${id}
-        ORDER BY "version" DESC, "validFrom" DESC`,
-  );
+  return rows<PersonVersionRow>(ctx.db, versionsSql('persons', 'p', PERSON_COLUMNS, sql`${id}`));
 }
 
 export const PersonVersionRef = builder.objectRef<PersonVersionRow>('PersonVersion');

@@ -4,6 +4,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
+import { versionsSql } from '../versions.ts';
 import type { HouseholdRow } from './household-store.ts';
 import { HouseholdType } from './person-types.ts';
 
@@ -40,10 +41,7 @@ export async function householdVersions(
           (SELECT id FROM households_history WHERE household_number = ${householdNumber}
             ORDER BY superseded_at DESC LIMIT 1)
           LIMIT 1)
-        SELECT ${COLUMNS}, NULL::timestamptz AS "validTo" FROM households h WHERE h.id = (SELECT id FROM target)
-        UNION ALL
-        SELECT ${COLUMNS}, h.superseded_at AS "validTo" FROM households_history h WHERE h.id = (SELECT id FROM target)
-        ORDER BY "version" DESC, "validFrom" DESC`,
+        ${versionsSql('households', 'h', COLUMNS, sql`(SELECT id FROM target)`)}`,
   );
 }
 
