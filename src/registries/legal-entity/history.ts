@@ -5,7 +5,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { versionsSql } from '../versions.ts';
+import { versionsSql, versionTimeFields } from '../versions.ts';
 import { ENTITY_COLUMNS, type EntityRow } from './entity-store.ts';
 import {
   AssetBandEnum,
@@ -67,14 +67,7 @@ EntityVersionRef.implement({
   dataset: entitiesHistoryDataset,
   auditSubject: (e) => (e.legalRepPersonId ? `person:${e.legalRepPersonId}` : null),
   fields: (t) => ({
-    version: t.exposeInt('version'),
-    validFrom: t.expose('validFrom', { type: 'DateTime' }),
-    validTo: t.expose('validTo', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it was replaced (null: the current version)',
-      access: { field: 'supersededAt' },
-    }),
+    ...versionTimeFields(t),
     uscc: t.exposeString('uscc'),
     usccStatus: t.field({ type: UsccStatusEnum, resolve: (e) => e.usccStatus }),
     name: t.exposeString('name'),

@@ -6,7 +6,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { versionsSql } from '../versions.ts';
+import { versionsSql, versionTimeFields } from '../versions.ts';
 import { PERSON_COLUMNS, type PersonRow, personByIdNumber } from './person-store.ts';
 import { Gender, PersonStatus } from './person-types.ts';
 
@@ -70,14 +70,7 @@ PersonVersionRef.implement({
   dataset: personsHistoryDataset,
   auditSubject: (p) => `person:${p.id}`,
   fields: (t) => ({
-    version: t.exposeInt('version'),
-    validFrom: t.expose('validFrom', { type: 'DateTime' }),
-    validTo: t.expose('validTo', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it was replaced (null: the current version)',
-      access: { field: 'supersededAt' },
-    }),
+    ...versionTimeFields(t),
     idNumber: t.exposeString('idNumber'),
     name: t.exposeString('name'),
     gender: t.field({ type: Gender, resolve: (p) => p.gender }),

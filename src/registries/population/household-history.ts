@@ -4,7 +4,7 @@ import { rows } from '../../db/index.ts';
 import { errors } from '../../errors.ts';
 import { builder } from '../../gateway/builder.ts';
 import type { GatewayContext } from '../../gateway/context.ts';
-import { versionsSql } from '../versions.ts';
+import { type VersionTimes, versionsSql, versionTimeFields } from '../versions.ts';
 import type { HouseholdRow } from './household-store.ts';
 import { HouseholdType } from './person-types.ts';
 
@@ -16,12 +16,7 @@ import { HouseholdType } from './person-types.ts';
  * validity dates.
  */
 
-export interface HouseholdVersionRow extends HouseholdRow {
-  version: number;
-  validFrom: Date;
-  /** When this version was replaced; null for the current version. */
-  validTo: Date | null;
-}
+export interface HouseholdVersionRow extends HouseholdRow, VersionTimes {}
 
 const COLUMNS =
   sql.raw(`h.id, h.household_number AS "householdNumber", h.type, h.head_person_id AS "headPersonId",
@@ -51,14 +46,7 @@ HouseholdVersionRef.implement({
   dataset: householdsHistoryDataset,
   auditSubject: (h) => `household:${h.id}`,
   fields: (t) => ({
-    version: t.exposeInt('version'),
-    validFrom: t.expose('validFrom', { type: 'DateTime' }),
-    validTo: t.expose('validTo', {
-      type: 'DateTime',
-      nullable: true,
-      description: 'When it was replaced (null: the current version)',
-      access: { field: 'supersededAt' },
-    }),
+    ...versionTimeFields(t),
     householdNumber: t.exposeString('householdNumber'),
     type: t.field({ type: HouseholdType, resolve: (h) => h.type }),
     divisionCode: t.exposeString('divisionCode'),
