@@ -72,6 +72,10 @@ function fields(text: string): (string | null)[][] {
   return rows;
 }
 
+/** The COPY text of a batch, whether a worker wrote it (UTF-8 bytes) or this thread (a string). */
+const textOf = (copy: string | Uint8Array) =>
+  typeof copy === 'string' ? copy : Buffer.from(copy).toString('utf8');
+
 describe('seal workers', () => {
   it('write the same COPY text as the calling thread: ciphertexts open to the same values, same blind indexes', async () => {
     const storage = await storageFor(db);
@@ -86,7 +90,7 @@ describe('seal workers', () => {
       }));
     const heads = Array.from({ length: 600 }, (_, i) => `${i + 1},7`);
     try {
-      const pooled = fields(await storage.copyText('persons', COLUMNS, heads, make()));
+      const pooled = fields(textOf(await storage.copyText('persons', COLUMNS, heads, make())));
       const own = make();
       let local = '';
       for (let i = 0; i < own.length; i++) {
@@ -106,7 +110,7 @@ describe('seal workers', () => {
       // A value holding a separator of the batch encoding is written on the calling thread, just as well.
       const odd = make();
       odd[5]!.name = 'a\u0000b';
-      const text = fields(await storage.copyText('persons', COLUMNS, heads, odd));
+      const text = fields(textOf(await storage.copyText('persons', COLUMNS, heads, odd)));
       expect(text[5]![4]).toBe('a\u0000b');
     } finally {
       await storage.close();

@@ -50,7 +50,7 @@ const GIVEN = ['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '�
  * the generated population, so every row is new. With `stored`, also writes the same rows in their stored
  * form (ciphertexts and blind indexes, as the import leaves them) for the second baseline.
  */
-async function writeFile(
+export async function writeFile(
   db: Database,
   path: string,
   rows: number,

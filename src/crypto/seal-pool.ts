@@ -53,13 +53,13 @@ export class SealPool {
    * The COPY text of a batch of rows (encoded as seal-worker.ts describes), its encrypted columns sealed and
    * indexed. Batches are spread over the workers in turn; each answer comes back to its own promise.
    */
-  copyText(layout: SealLayout, rows: string): Promise<string> {
+  copyText(layout: SealLayout, rows: Uint8Array): Promise<Uint8Array> {
     if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker++ % this.workers.length]!;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: (r) => resolve(r.text!), reject });
-      worker.postMessage({ id, layout, rows } satisfies SealRequest);
+      this.waiting.set(id, { resolve: (r) => resolve(r.bytes!), reject });
+      worker.postMessage({ id, layout, rows } satisfies SealRequest, [rows.buffer as ArrayBuffer]);
     });
   }
 

@@ -26,8 +26,49 @@ start.encKey.fill(0);
 start.macKey.fill(0);
 start.index.fill(0);
 
-function copyText(layout: SealLayout, rows: string): string {
-  let out = '';
+/** COPY text built as UTF-8 bytes in one growing buffer: no string per line, no copy on the way back. */
+class LineWriter {
+  private buffer = Buffer.allocUnsafeSlow(1 << 20);
+  length = 0;
+
+  private room(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const next = Buffer.allocUnsafeSlow(Math.max(2 * this.buffer.length, this.length + bytes));
+    this.buffer.copy(next, 0, 0, this.length);
+    this.buffer = next;
+  }
+
+  /** ASCII written as it is (a head, a ciphertext, a blind index). */
+  ascii(text: string): void {
+    this.room(text.length);
+    this.length += this.buffer.write(text, this.length, 'latin1');
+  }
+
+  byte(code: number): void {
+    this.room(1);
+    this.buffer[this.length++] = code;
+  }
+
+  /** A value as csvField quotes it. */
+  value(value: string | null): void {
+    if (value === null) return;
+    const text = csvField(value);
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    this.room(text.length * 3);
+    this.length += this.buffer.write(text, this.length, 'utf8');
+  }
+
+  /** The bytes written, over a buffer of their own (so it can be transferred). */
+  take(): Uint8Array {
+    return new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, this.length);
+  }
+}
+
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+
+function copyBytes(layout: SealLayout, rows: string): Uint8Array {
+  const out = new LineWriter();
   let at = 0;
   const values: (string | null)[] = [];
   while (at < rows.length) {
@@ -40,23 +81,27 @@ function copyText(layout: SealLayout, rows: string): string {
       values.push(text === NULL ? null : text);
       field = stop + 1;
     }
-    let line = values[0]!;
+    out.ascii(values[0]!);
     for (const f of layout.fields) {
       const value = values[f.from + 1] ?? null;
-      line += `,${csvField(f.as === 'value' ? value : f.as === 'sealed' ? sealWith(keys, value) : indexWith(keys, f.kind!, value))}`;
+      out.byte(COMMA);
+      if (f.as === 'value') out.value(value);
+      else {
+        const stored = f.as === 'sealed' ? sealWith(keys, value) : indexWith(keys, f.kind!, value);
+        if (stored !== null) out.ascii(stored);
+      }
     }
-    out += `${line}\n`;
+    out.byte(NEWLINE);
     at = end + 1;
   }
-  return out;
+  return out.take();
 }
 
 parentPort!.on('message', (request: SealRequest) => {
   try {
-    parentPort!.postMessage({
-      id: request.id,
-      text: copyText(request.layout, request.rows),
-    } satisfies SealResponse);
+    const rows = Buffer.from(request.rows.buffer, request.rows.byteOffset, request.rows.byteLength);
+    const bytes = copyBytes(request.layout, rows.toString('utf8'));
+    parentPort!.postMessage({ id: request.id, bytes } satisfies SealResponse, [bytes.buffer as ArrayBuffer]);
   } catch (error) {
     parentPort!.postMessage({ id: request.id, error: (error as Error).message } satisfies SealResponse);
   }

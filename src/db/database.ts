@@ -28,15 +28,24 @@ export interface StatementCounter {
   log?: string[];
 }
 
+/** COPY input: whole CSV lines, as text or UTF-8 bytes. */
+export type CopyChunks = AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
+
+/** A transaction: its statements, and COPY into its tables (visible, like its writes, only at commit). */
+export interface Transaction extends Queryable {
+  /** COPY `target` FROM CSV chunks inside the transaction; each chunk holds whole lines. */
+  copyCsv(target: string, chunks: CopyChunks): Promise<void>;
+}
+
 export interface Database extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   readonly db: AppDb;
   readonly counter: StatementCounter;
   /** Several statements without parameters (migrations, DDL). */
   exec(text: string): Promise<void>;
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
   /** COPY `target` (e.g. `persons (id, name)`) FROM CSV chunks; each chunk holds whole lines. */
-  copyCsv(target: string, chunks: AsyncIterable<string> | Iterable<string>): Promise<void>;
+  copyCsv(target: string, chunks: CopyChunks): Promise<void>;
   /** LISTEN on a channel; resolves to the function that stops listening. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -93,6 +102,28 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
     return result.rows;
   };
 
+  // PGlite reads COPY input from a blob; send bounded batches so memory stays flat.
+  const copyFromBlobs = async (q: Pick<PGlite, 'query'>, target: string, chunks: CopyChunks) => {
+    const limit = 16 * 1024 * 1024;
+    let parts: (string | Uint8Array)[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (size === 0) return;
+      counter.count++;
+      await q.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], {
+        blob: new Blob(parts as BlobPart[]),
+      });
+      parts = [];
+      size = 0;
+    };
+    for await (const chunk of chunks) {
+      parts.push(chunk);
+      size += chunk.length;
+      if (size >= limit) await flush();
+    }
+    await flush();
+  };
+
   return {
     kind: 'pglite',
     db,
@@ -103,28 +134,13 @@ async function openEmbedded(options: OpenOptions): Promise<Database> {
       await client.exec(text);
     },
     transaction: (work) =>
-      client.transaction((tx) => work({ query: (text, params) => run(tx, text, params) })),
-    async copyCsv(target, chunks) {
-      // PGlite reads COPY input from a blob; send bounded batches so memory stays flat.
-      const limit = 16 * 1024 * 1024;
-      let parts: string[] = [];
-      let size = 0;
-      const flush = async () => {
-        if (size === 0) return;
-        counter.count++;
-        await client.query(`COPY ${target} FROM '/dev/blob' WITH (FORMAT csv)`, [], {
-          blob: new Blob(parts),
-        });
-        parts = [];
-        size = 0;
-      };
-      for await (const chunk of chunks) {
-        parts.push(chunk);
-        size += chunk.length;
-        if (size >= limit) await flush();
-      }
-      await flush();
-    },
+      client.transaction((tx) =>
+        work({
+          query: (text, params) => run(tx, text, params),
+          copyCsv: (target, chunks) => copyFromBlobs(tx, target, chunks),
+        }),
+      ),
+    copyCsv: (target, chunks) => copyFromBlobs(client, target, chunks),
     async listen(channel, onPayload) {
       const stop = await client.listen(channel, onPayload);
       return async () => stop();
@@ -163,6 +179,14 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     return result.rows as T[];
   };
 
+  const copyFromStdinOf = async (client: pg.PoolClient, target: string, chunks: CopyChunks) => {
+    counter.count++;
+    await pipeline(
+      Readable.from(chunks),
+      client.query(copyFromStdin(`COPY ${target} FROM STDIN WITH (FORMAT csv)`)),
+    );
+  };
+
   return {
     kind: 'postgres',
     db,
@@ -176,7 +200,10 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await work({ query: (text, params) => run(client, text, params) });
+        const result = await work({
+          query: (text, params) => run(client, text, params),
+          copyCsv: (target, chunks) => copyFromStdinOf(client, target, chunks),
+        });
         await client.query('COMMIT');
         return result;
       } catch (error) {
@@ -189,11 +216,7 @@ async function openServer(url: string, options: OpenOptions): Promise<Database> 
     async copyCsv(target, chunks) {
       const client = await pool.connect();
       try {
-        counter.count++;
-        await pipeline(
-          Readable.from(chunks),
-          client.query(copyFromStdin(`COPY ${target} FROM STDIN WITH (FORMAT csv)`)),
-        );
+        await copyFromStdinOf(client, target, chunks);
       } finally {
         client.release();
       }

@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { basename } from 'node:path';
-import { csvField, type Database, type Queryable } from '../../db/index.ts';
+import { csvField, type Database, type Queryable, type Transaction } from '../../db/index.ts';
 import {
   type BatchCounts,
   batchByKey,
@@ -11,10 +11,10 @@ import {
   finishBatch,
   ImportError,
   loadSource,
-  setPhase,
   startBatch,
 } from './batches.ts';
 import { requiredOnInsert } from './checks.ts';
+import { DirectPath } from './direct.ts';
 import { Invalid, type ParseEnv, sridOf } from './fields.ts';
 import { formatOf, type ImportFormat, openSource, type RecordSource, type SourceRecord } from './formats.ts';
 import { rejectLowerAuthority } from './merge.ts';
@@ -23,12 +23,15 @@ import { type MergeContext, type RegistrySpec, stagePhysicalColumns } from './sp
 import { type StagedRow, type StorageRows, storageFor } from './storage-row.ts';
 
 /**
- * The import pipeline, the same for every registry and for a file or a single correction:
+ * The import pipeline, the same for every registry and for a file or a single correction. Everything after
+ * the batch is registered runs in ONE transaction:
  *
- *   read (stream) → validate each row (codes, types, required fields, geometry and CRS) → COPY into an
- *   attempt's staging table, refusals into its rejects table → set-based reference checks in SQL →
- *   ONE transaction: conflict policy, update what really changed, insert what is new, lineage, the
- *   batch's rejects and counts, status `merged`, staging dropped → the rejects file.
+ *   read (stream) → validate each row (codes, types, required fields, geometry and CRS) → per chunk: new
+ *   records Node can vouch for COPYed straight into the registry table with their lineage (direct.ts),
+ *   every other row COPYed into the attempt's staging table, refusals into its rejects table → set-based
+ *   reference checks in SQL over the staged rows → conflict policy, update what really changed, insert
+ *   what is new, lineage → the batch's rejects and counts, status `merged`, staging dropped → commit → the
+ *   rejects file.
  *
  * History and the change log come from the registry tables' triggers inside that transaction. A process
  * killed at any point leaves the registry as it was (the transaction never committed); the next run of
@@ -105,9 +108,10 @@ class DryRunDone extends Error {
   }
 }
 
-/** Rows sealed per worker round trip, and batches sealed ahead of the one written. */
+/** Rows sealed per worker round trip. */
 const SEAL_BATCH = 1024;
-const SEALING_AHEAD = 4;
+/** Accepted rows per routing chunk: one key probe, then one COPY each into the table, lineage and staging. */
+const CHUNK = 2048;
 
 /** work_mem of the merge transaction (SET LOCAL: this transaction only). */
 const MERGE_WORK_MEM = '128MB';
@@ -166,13 +170,19 @@ interface StageResult {
   presentInEveryRow: number;
 }
 
-/** Reads, validates and stages the delivery; refusals of the row checks go to the rejects table. */
+/**
+ * Reads and validates the delivery, chunk by chunk. Each chunk's accepted rows are routed (direct.ts):
+ * new records Node can vouch for go straight into the registry table with their lineage, the others into
+ * the staging table; refusals of the row checks go to the rejects table. A chunk is sealed (SM4, blind
+ * indexes; on worker threads when the codec encrypts) and written while the next one is read.
+ */
 async function stage(
-  db: Database,
+  tx: Transaction,
   spec: RegistrySpec,
   source: RecordSource,
   ctx: MergeContext,
   env: ParseEnv,
+  direct: DirectPath | null,
   onProgress?: (progress: ImportProgress) => void,
   defaultValues?: Record<string, unknown>,
 ): Promise<StageResult> {
@@ -192,6 +202,7 @@ async function stage(
     }
   }
   const physical = stagePhysicalColumns(spec, ctx.storage).map((c) => c.name);
+  const stageTarget = `${ctx.stage} (row_no, present, ${physical.join(', ')})`;
   const bits = columns.map((_c, i) => 2 ** i);
   const bitByName = new Map(columns.map((c, i) => [c.name, 2 ** i]));
   const keyBits = spec.key.map((key) => bitByName.get(key)!);
@@ -203,116 +214,179 @@ async function stage(
     c.presentWith ? columns.findIndex((o) => o.name === c.presentWith) : -1,
   );
   const refusals: string[] = [];
-  const reject = (field: string, reason: string) => {
-    refusals.push(`${rowNo},${csvField(field)},${csvField(reason)}\n`);
+  const refuse = (row: number, field: string, reason: string) => {
+    refusals.push(`${row},${csvField(field)},${csvField(reason)}\n`);
   };
+  const reject = (field: string, reason: string) => refuse(rowNo, field, reason);
   const result: StageResult = { total: 0, staged: 0, presentInEveryRow: 2 ** columns.length - 1 };
 
-  // Rows are sealed (SM4, blind indexes) in batches, on worker threads when the codec encrypts; while a
-  // batch is sealed the next is read and validated here. Each batch becomes its COPY lines, in row order.
-  let rows: StagedRow[] = [];
-  let heads: string[] = [];
-  const sealing: Promise<string>[] = [];
-  const seal = (): Promise<string> => {
-    const batchRows = rows;
-    const batchHeads = heads;
-    rows = [];
-    heads = [];
-    const text = ctx.storage.copyText(spec.table, physical, batchHeads, batchRows);
-    // Awaited in turn below; a failure meanwhile must not count as unhandled.
-    text.catch(() => undefined);
-    return text;
+  /** COPY text of rows in stored form, each line after its head, in batches spread over the seal workers. */
+  const sealed = (
+    into: readonly string[],
+    heads: string[],
+    batch: StagedRow[],
+  ): Promise<(string | Uint8Array)[]> => {
+    const parts: Promise<string | Uint8Array>[] = [];
+    for (let i = 0; i < batch.length; i += SEAL_BATCH) {
+      parts.push(
+        ctx.storage.copyText(
+          spec.table,
+          into,
+          heads.slice(i, i + SEAL_BATCH),
+          batch.slice(i, i + SEAL_BATCH),
+        ),
+      );
+    }
+    return Promise.all(parts);
   };
 
-  async function* lines(): AsyncGenerator<string> {
-    for await (const batch of source.records)
-      for (const item of batch) {
-        result.total++;
-        if (onProgress && (result.total & 0x3fff) === 0) {
-          onProgress({ rows: result.total, bytes: source.bytesRead(), totalBytes: source.totalBytes });
-        }
-        rowNo = item.row;
-        if (item.error) {
-          reject('*', `row ${item.error}`);
-          continue;
-        }
-        const record = item.record;
-        if (defaults) for (const [key, value] of defaults) if (!(key in record)) record[key] = value;
-        if (item.geometry !== undefined && spec.geometryColumn && !(spec.geometryColumn in record)) {
-          record[spec.geometryColumn] = item.geometry;
-        }
-        if (item.featureId !== undefined && spec.featureIdColumn && !(spec.featureIdColumn in record)) {
-          record[spec.featureIdColumn] = item.featureId;
-        }
-        if (spec.restColumn && !(spec.restColumn in record && typeof record[spec.restColumn] === 'object')) {
-          const rest: Record<string, unknown> = {};
-          for (const key of Object.keys(record)) {
-            if (!names.has(key)) {
-              rest[key] = record[key];
-              delete record[key];
-            }
+  /** Routes a chunk and starts sealing it; returns what writes it (its COPYs), run after the chunks before. */
+  const prepare = async (
+    rows: StagedRow[],
+    rowNos: number[],
+    presents: number[],
+    clean: boolean[],
+  ): Promise<() => Promise<void>> => {
+    const routed = direct
+      ? await direct.route(rows, rowNos, clean, refuse)
+      : { direct: [], staged: rows.map((_r, i) => i) };
+    const heads: string[] = [];
+    const stagedRows: StagedRow[] = [];
+    for (const i of routed.staged) {
+      heads.push(`${rowNos[i]},${presents[i]}`);
+      stagedRows.push(rows[i]!);
+      result.presentInEveryRow &= presents[i]!;
+    }
+    result.staged += stagedRows.length;
+    const stagedText = stagedRows.length > 0 ? sealed(physical, heads, stagedRows) : null;
+    // Awaited when the chunk is written: a failure meanwhile must not count as unhandled.
+    stagedText?.catch(() => undefined);
+    const directRows =
+      direct && routed.direct.length > 0
+        ? await direct.prepare(
+            routed.direct.map((i) => rows[i]!),
+            routed.direct.map((i) => rowNos[i]!),
+            sealed,
+          )
+        : null;
+    return async () => {
+      if (directRows) await direct!.write(tx, directRows);
+      if (stagedText) await tx.copyCsv(stageTarget, await stagedText);
+    };
+  };
+
+  let rows: StagedRow[] = [];
+  let rowNos: number[] = [];
+  let presents: number[] = [];
+  let clean: boolean[] = [];
+  // Routing reads the keys of the rows before it, so chunks are routed one at a time, in order; chunk k+1
+  // is routed and sealed while chunk k is COPYed, and no more than two chunks wait to be written.
+  let routing: Promise<void> = Promise.resolve();
+  let written: Promise<void> = Promise.resolve();
+  let writtenBefore: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    const chunk = [rows, rowNos, presents, clean] as const;
+    rows = [];
+    rowNos = [];
+    presents = [];
+    clean = [];
+    await routing;
+    await writtenBefore;
+    routing = prepare(...chunk).then((writeChunk) => {
+      writtenBefore = written;
+      written = written.then(writeChunk);
+      written.catch(() => undefined);
+    });
+    routing.catch(() => undefined);
+  };
+
+  for await (const batch of source.records)
+    for (const item of batch) {
+      result.total++;
+      if (onProgress && (result.total & 0x3fff) === 0) {
+        onProgress({ rows: result.total, bytes: source.bytesRead(), totalBytes: source.totalBytes });
+      }
+      rowNo = item.row;
+      const refusedBefore = refusals.length;
+      if (item.error) {
+        reject('*', `row ${item.error}`);
+        continue;
+      }
+      const record = item.record;
+      if (defaults) for (const [key, value] of defaults) if (!(key in record)) record[key] = value;
+      if (item.geometry !== undefined && spec.geometryColumn && !(spec.geometryColumn in record)) {
+        record[spec.geometryColumn] = item.geometry;
+      }
+      if (item.featureId !== undefined && spec.featureIdColumn && !(spec.featureIdColumn in record)) {
+        record[spec.featureIdColumn] = item.featureId;
+      }
+      if (spec.restColumn && !(spec.restColumn in record && typeof record[spec.restColumn] === 'object')) {
+        const rest: Record<string, unknown> = {};
+        for (const key of Object.keys(record)) {
+          if (!names.has(key)) {
+            rest[key] = record[key];
+            delete record[key];
           }
-          record[spec.restColumn] = rest;
-        } else if (!source.columns) {
-          for (const key of Object.keys(record)) {
-            if (!names.has(key)) reject(key, `is not a field of ${spec.name}`);
-          }
         }
-        const row: StagedRow = {};
-        let present = 0;
-        let bad = false;
-        for (let i = 0; i < columns.length; i++) {
-          const column = columns[i]!;
-          if (!column.parse) continue;
-          if (!(column.name in record)) {
-            row[column.name] = null;
-            continue;
-          }
-          present |= bits[i]!;
-          const value = column.parse(record[column.name], env);
-          if (value instanceof Invalid) {
-            reject(column.name, value.reason);
-            bad = true;
-            row[column.name] = null;
-          } else if (value === null && column.notEmpty) {
-            reject(column.name, 'is required');
-            bad = true;
-            row[column.name] = null;
-          } else row[column.name] = value;
-        }
-        for (let i = 0; i < keyBits.length; i++) {
-          if (!(present & keyBits[i]!)) {
-            reject(spec.key[i]!, 'is required: it identifies the record');
-            bad = true;
-          }
-        }
-        if (bad) {
-          // Unknown fields alone do not stop the row's other defects from being reported, nor vice versa.
-          continue;
-        }
-        const before = refusals.length;
-        rowPresent = present;
-        spec.rowCheck?.(row, isPresent, reject);
-        if (refusals.length > before) continue;
-        for (let i = 0; i < columns.length; i++) {
-          if (presentWith[i]! >= 0 && present & bits[presentWith[i]!]!) present |= bits[i]!;
-        }
-        spec.derive?.(row, ctx.storage);
-        rows.push(row);
-        heads.push(`${item.row},${present}`);
-        result.staged++;
-        result.presentInEveryRow &= present;
-        if (rows.length === SEAL_BATCH) {
-          sealing.push(seal());
-          if (sealing.length > SEALING_AHEAD) yield await sealing.shift()!;
+        record[spec.restColumn] = rest;
+      } else if (!source.columns) {
+        for (const key of Object.keys(record)) {
+          if (!names.has(key)) reject(key, `is not a field of ${spec.name}`);
         }
       }
-    if (rows.length > 0) sealing.push(seal());
-    for (const batch of sealing) yield await batch;
-  }
+      const row: StagedRow = {};
+      let present = 0;
+      let bad = false;
+      for (let i = 0; i < columns.length; i++) {
+        const column = columns[i]!;
+        if (!column.parse) continue;
+        if (!(column.name in record)) {
+          row[column.name] = null;
+          continue;
+        }
+        present |= bits[i]!;
+        const value = column.parse(record[column.name], env);
+        if (value instanceof Invalid) {
+          reject(column.name, value.reason);
+          bad = true;
+          row[column.name] = null;
+        } else if (value === null && column.notEmpty) {
+          reject(column.name, 'is required');
+          bad = true;
+          row[column.name] = null;
+        } else row[column.name] = value;
+      }
+      for (let i = 0; i < keyBits.length; i++) {
+        if (!(present & keyBits[i]!)) {
+          reject(spec.key[i]!, 'is required: it identifies the record');
+          bad = true;
+        }
+      }
+      if (bad) {
+        // Unknown fields alone do not stop the row's other defects from being reported, nor vice versa.
+        continue;
+      }
+      const before = refusals.length;
+      rowPresent = present;
+      spec.rowCheck?.(row, isPresent, reject);
+      if (refusals.length > before) continue;
+      for (let i = 0; i < columns.length; i++) {
+        if (presentWith[i]! >= 0 && present & bits[presentWith[i]!]!) present |= bits[i]!;
+      }
+      spec.derive?.(row, ctx.storage);
+      rows.push(row);
+      rowNos.push(item.row);
+      presents.push(present);
+      // A row refused for an unknown field is still staged (it counts as its key's first row) but never
+      // written directly: staging keeps it out of the merge.
+      clean.push(refusals.length === refusedBefore);
+      if (rows.length === CHUNK) await flush();
+    }
+  if (rows.length > 0) await flush();
+  await routing;
+  await written;
 
-  await db.copyCsv(`${ctx.stage} (row_no, present, ${physical.join(', ')})`, lines());
-  if (refusals.length > 0) await db.copyCsv(`${ctx.rejects} (row_no, field, reason)`, refusals);
+  if (refusals.length > 0) await tx.copyCsv(`${ctx.rejects} (row_no, field, reason)`, refusals);
   if (result.staged === 0) result.presentInEveryRow = 0;
   onProgress?.({ rows: result.total, bytes: source.totalBytes, totalBytes: source.totalBytes });
   return result;
@@ -447,23 +521,6 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
         return crs ? (sridOf(crs) ?? -1) : declared;
       },
     };
-    const staged = await stage(db, spec, records, ctx, env, options.onProgress, options.defaults).finally(
-      () => storage.close(),
-    );
-    // Statistics for the joins only: a full ANALYZE of a staged geometry column costs as much as the COPY.
-    const keys = spec.key.map((k) => storage.compareColumn(spec.table, k));
-    await db.exec(`ANALYZE ${ctx.stage} (row_no, ${keys.join(', ')}); ANALYZE ${ctx.rejects}`);
-    await phase('staged');
-
-    await setPhase(db, batchId, 'validating');
-    for (const check of spec.referenceChecks(ctx)) await db.exec(check);
-    const required = requiredOnInsert(spec, ctx, staged.presentInEveryRow);
-    if (required) await db.exec(required);
-    // The merge's anti-joins read the rejects: plan them with what validation found.
-    await db.exec(`ANALYZE ${ctx.rejects}`);
-    await phase('validated');
-    await setPhase(db, batchId, 'merging');
-
     let counts: BatchCounts;
     let rejects: RejectRow[];
     try {
@@ -478,22 +535,53 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
         // The merge joins the whole delivery by key (update, insert, lineage) and the change-log triggers
         // keep transition tables: with the default 4 MB each hash join of a million keys spills to disk.
         await tx.query(`SET LOCAL work_mem = '${MERGE_WORK_MEM}'`);
-        await rejectLowerAuthority(spec, txCtx);
+        // PGlite has one connection: there the direct path's lookups wait their turn in the transaction.
+        const direct = await DirectPath.open(spec, txCtx, db.kind === 'postgres' ? db : tx);
+        const staged = await stage(
+          tx,
+          spec,
+          records,
+          txCtx,
+          env,
+          direct,
+          options.onProgress,
+          options.defaults,
+        ).finally(() => storage.close());
+        // Statistics for the joins only: a full ANALYZE of a staged geometry column costs as much as the COPY.
+        const keys = spec.key.map((k) => storage.compareColumn(spec.table, k));
+        await tx.query(`ANALYZE ${ctx.stage} (row_no, ${keys.join(', ')})`);
+        await tx.query(`ANALYZE ${ctx.rejects}`);
+        await phase('staged');
+
+        // Nothing staged (every row written directly or refused): no check or merge has a row to read, and
+        // their joins of an empty staging table with the registry would still scan it.
+        const anyStaged = staged.staged > 0;
+        if (anyStaged) {
+          for (const check of spec.referenceChecks(txCtx)) await tx.query(check);
+          const required = requiredOnInsert(spec, txCtx, staged.presentInEveryRow);
+          if (required) await tx.query(required);
+          // The merge's anti-joins read the rejects: plan them with what validation found.
+          await tx.query(`ANALYZE ${ctx.rejects}`);
+        }
+        await phase('validated');
+
+        if (anyStaged) await rejectLowerAuthority(spec, txCtx);
         await phase('merge:checked');
-        const merged = await spec.merge(txCtx);
+        const merged = anyStaged ? await spec.merge(txCtx) : { inserted: 0, changed: 0 };
         await phase('merge:written');
         const [refused] = await tx.query<{ n: number }>(
           `SELECT count(DISTINCT row_no)::int AS n FROM ${ctx.rejects}`,
         );
         const rejected = Number(refused?.n ?? 0);
         const accepted = staged.total - rejected;
+        const inserted = merged.inserted + (direct?.inserted ?? 0);
         const counts: BatchCounts = {
           totalRows: staged.total,
           accepted,
           rejected,
-          inserted: merged.inserted,
+          inserted,
           changed: merged.changed,
-          unchanged: accepted - merged.inserted - merged.changed,
+          unchanged: accepted - inserted - merged.changed,
         };
         const rejects = await readRejects(tx, ctx.rejects);
         if (options.dryRun) throw new DryRunDone(counts, rejects);

@@ -1,6 +1,7 @@
 import type { Dataset, FieldEntry } from '../../../schema/catalogue.ts';
 import type { JurisdictionScope } from '../../access/principal.ts';
 import type { Queryable } from '../../db/index.ts';
+import type { DirectDeclaration } from './direct.ts';
 import type { Parser } from './fields.ts';
 import type { StagedRow, StorageRows } from './storage-row.ts';
 
@@ -104,6 +105,8 @@ export interface RegistrySpec {
   keyMatch(ctx: MergeContext): (t: string, r: string) => string;
   /** SQL condition: the staged row `s` names a record the registry holds (default: by `keyMatch`). */
   recordExists?(ctx: MergeContext, s: string): string;
+  /** New records Node can vouch for are written straight into the table (direct.ts); absent: all staged. */
+  direct?: DirectDeclaration;
   /** The merge: inserts and updates inside the batch's transaction; writes lineage. */
   merge(ctx: MergeContext): Promise<MergeCounts>;
 }

@@ -1,7 +1,7 @@
 import type { AtRestKind } from '../../../schema/catalogue.ts';
 import { atRest, encryptedColumns, type SealKeys } from '../../crypto/at-rest.ts';
 import { SealPool } from '../../crypto/seal-pool.ts';
-import { FIELD, NULL, ROW, type SealLayout } from '../../crypto/seal-worker-format.ts';
+import { BatchWriter, FIELD, NULL, ROW, type SealLayout } from '../../crypto/seal-worker-format.ts';
 import { csvField } from '../../db/csv-field.ts';
 import type { Queryable } from '../../db/index.ts';
 
@@ -39,15 +39,15 @@ export interface StorageRows {
   row(table: string, row: StagedRow): StagedRow;
   /**
    * The COPY lines of a batch of validated rows: each line is `heads[i]` then `columns` of the row's stored
-   * form. On worker threads when the codec seals (a bulk import reads the next batch meanwhile); the same
-   * text as `row` + csvField on each.
+   * form. On worker threads when the codec seals (a bulk import reads the next batch meanwhile), as UTF-8
+   * bytes; the same text as `row` + csvField on each.
    */
   copyText(
     table: string,
     columns: readonly string[],
     heads: readonly string[],
     rows: StagedRow[],
-  ): Promise<string>;
+  ): Promise<string | Uint8Array>;
   /** Ends the worker threads `copyText` started (and the copies of the keys they hold). */
   close(): Promise<void>;
   /** The value to look a record up by, in the form `compareColumn(table, column)` holds. */
@@ -116,32 +116,32 @@ export function storageRows(
       const plan = keys && rows.length >= POOL_BATCH ? layoutOf(table, columns) : null;
       if (keys && plan) {
         const { sent, layout } = plan;
-        let text = '';
+        const batch = new BatchWriter();
         let plain = true;
         for (let i = 0; i < rows.length && plain; i++) {
           const row = rows[i]!;
-          text += heads[i]! + FIELD;
+          batch.field(heads[i]!);
           for (const name of sent) {
             const value = row[name] ?? null;
             if (value !== null && holdsSeparator(value)) plain = false;
-            text += (value ?? NULL) + FIELD;
+            batch.field(value);
           }
-          text += ROW;
+          batch.endRow();
         }
         if (plain) {
           pool ??= new SealPool(keys);
-          return pool.copyText(layout, text);
+          return pool.copyText(layout, batch.take());
         }
       }
       // On this thread: small batches, the clear codec, and values that hold a separator character.
-      let out = '';
+      const lines: string[] = [];
       for (let i = 0; i < rows.length; i++) {
         const stored = storage.row(table, rows[i]!);
-        let line = heads[i]!;
-        for (const name of columns) line += `,${csvField(stored[name])}`;
-        out += `${line}\n`;
+        lines.push(heads[i]!);
+        for (const name of columns) lines.push(',', csvField(stored[name]));
+        lines.push('\n');
       }
-      return out;
+      return lines.join('');
     },
     async close() {
       await pool?.close();

@@ -64,6 +64,9 @@ async function keepMemberships(spec: RegistrySpec, ctx: MergeContext): Promise<n
   return Number(row?.n ?? 0);
 }
 
+/** Division columns checked against GB/T 2260, and the columns a source's jurisdiction is read from. */
+const DIVISIONS = ['hukou_division_code', 'residence_division_code'] as const;
+
 export const personsSpec: RegistrySpec = {
   name: 'persons',
   recordType: 'person',
@@ -149,8 +152,7 @@ export const personsSpec: RegistrySpec = {
   referenceChecks(ctx) {
     const checks = [
       duplicateKeys(this, ctx),
-      divisionExists(ctx, 'hukou_division_code'),
-      divisionExists(ctx, 'residence_division_code'),
+      ...DIVISIONS.map((column) => divisionExists(ctx, column)),
       `INSERT INTO ${ctx.rejects} (row_no, field, reason)
        SELECT s.row_no, 'household_number', 'names no registered household'
          FROM ${ctx.stage} s
@@ -165,7 +167,7 @@ export const personsSpec: RegistrySpec = {
           AND NOT EXISTS (SELECT 1 FROM household_members m
                            WHERE m.person_id = p.id AND m.household_id = h.id AND m.valid_to IS NULL)`,
     ];
-    const scope = withinJurisdiction(this, ctx, ['hukou_division_code', 'residence_division_code']);
+    const scope = withinJurisdiction(this, ctx, DIVISIONS);
     if (scope) checks.push(scope);
     return checks;
   },
@@ -178,6 +180,8 @@ export const personsSpec: RegistrySpec = {
   },
 
   keyMatch: match,
+
+  direct: { divisions: DIVISIONS, jurisdiction: DIVISIONS, versioned: true },
 
   async merge(ctx) {
     // Updates first: the insert then finds only new keys, and no new row is compared again.

@@ -1,0 +1,187 @@
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installDemoAccess } from '../src/access/demo.ts';
+import { loadSource } from '../src/ingest/import/batches.ts';
+import { DirectPath } from '../src/ingest/import/direct.ts';
+import { runImport } from '../src/ingest/import/pipeline.ts';
+import { personsSpec } from '../src/ingest/import/registries/persons.ts';
+import type { MergeContext } from '../src/ingest/import/spec.ts';
+import { type StagedRow, storageFor } from '../src/ingest/import/storage-row.ts';
+import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import {
+  countRows,
+  type PersonLine,
+  person,
+  readRejects,
+  storedPerson,
+  tempDir,
+  writeCsv,
+} from './import-fixtures.ts';
+
+/**
+ * The direct path (src/ingest/import/direct.ts): which rows of a delivery are written straight into the
+ * registry and which are staged, and that a delivery gives the same result whichever way its rows go.
+ */
+
+let db: TestDatabase;
+let dir: string;
+
+beforeAll(async () => {
+  db = await testDatabase();
+  await installDemoAccess(db);
+  dir = tempDir();
+  await db.query(
+    `INSERT INTO households (household_number, type, division_code, source_dept)
+     VALUES ('110105-H-0900', 'family', '110105', 'MPS')`,
+  );
+});
+afterAll(async () => {
+  await db?.dispose();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const importFile = (path: string, source = 'MPS') =>
+  runImport(db, {
+    registry: 'persons',
+    input: { kind: 'file', path },
+    sourceDept: source,
+    submittedBy: 'test',
+  });
+
+/** A parsed row as the stage hands it over: every column of the spec, null when absent. */
+function staged(line: PersonLine): StagedRow {
+  const row: StagedRow = {};
+  for (const column of personsSpec.columns) {
+    const value = (line as Record<string, string | undefined>)[column.name];
+    row[column.name] = value === undefined || value === '' ? null : value;
+  }
+  row.nationality ??= null;
+  return row;
+}
+
+describe('routing a chunk', () => {
+  it('writes directly only new, complete rows whose references Node knows, and refuses a repeat of one', async () => {
+    const held = person({ name: '已登记' });
+    await importFile(writeCsv(dir, 'held.csv', [held]));
+    const storage = await storageFor(db);
+    const ctx: MergeContext = {
+      db,
+      batchId: 'direct-routing',
+      source: await loadSource(db, 'CA-110105'),
+      storage,
+      stage: 'unused_stage',
+      rejects: 'unused_rejects',
+    };
+    const direct = (await DirectPath.open(personsSpec, ctx, db))!;
+    const fresh = person({ name: '新人' });
+    const lines: PersonLine[] = [
+      fresh, // 2: direct
+      held, // 3: the registry holds it → staged (an update)
+      person({ hukou_division_code: '110199', residence_division_code: '110199' }), // 4: no such county → staged
+      person({ household_number: '110105-H-0900', household_relation: '20' }), // 5: household resolved in SQL
+      { ...person(), name: '' }, // 6: a new record without a name → staged (refused there)
+      { ...fresh, name: '重复' }, // 7: repeats row 2, written directly → refused here
+      person({ county: '110108' }), // 8: outside CA-110105's jurisdiction → staged
+      person(), // 9: already refused for another field (clean false) → staged
+    ];
+    const rows = lines.map(staged);
+    const rowNos = lines.map((_l, i) => i + 2);
+    const clean = rowNos.map((n) => n !== 9);
+    const refused: string[] = [];
+    const routed = await direct.route(rows, rowNos, clean, (row, field, reason) =>
+      refused.push(`${row},${field},${reason}`),
+    );
+    expect(routed.direct.map((i) => rowNos[i])).toEqual([2]);
+    expect(routed.staged.map((i) => rowNos[i])).toEqual([3, 4, 5, 6, 8, 9]);
+    expect(refused).toEqual(['7,id_number,repeats the record of row 2']);
+
+    // The next chunk: a repeat of a staged row is staged too (SQL refuses it against its first row).
+    const again = await direct.route([staged({ ...held, name: '再次' })], [10], [true], () => {
+      throw new Error('not refused here');
+    });
+    expect(again).toEqual({ direct: [], staged: [0] });
+
+    // Written: the stored form (encrypted, with blind indexes), version 1, the batch's lineage.
+    const prepared = await direct.prepare([rows[0]!], [2], async (columns, heads, batch) => [
+      await storage.copyText('persons', columns, heads, batch),
+    ]);
+    await db.transaction((tx) => direct.write(tx, prepared));
+    await storage.close();
+    expect(direct.inserted).toBe(1);
+    expect(await storedPerson(db, fresh.id_number!)).toMatchObject({
+      name: '新人',
+      version: 1,
+      sourceDept: 'CA-110105',
+      sourceBatch: 'direct-routing',
+      phone: fresh.phone,
+    });
+    const [lineage] = await db.query<{ row_no: number; action: string; version: number }>(
+      `SELECT row_no, action, version FROM import_lineage WHERE batch_id = 'direct-routing'`,
+    );
+    expect(lineage).toEqual({ row_no: 2, action: 'inserted', version: 1 });
+    const [stored] = await db.query<{ id_number: string; nationality: string; status: string }>(
+      `SELECT id_number, nationality, status FROM persons WHERE source_batch = 'direct-routing'`,
+    );
+    // Sealed at rest; the insert defaults of the spec filled what the row left out.
+    expect(stored?.id_number.startsWith('sm4.')).toBe(true);
+    expect(stored).toMatchObject({ nationality: 'CHN', status: 'alive' });
+  });
+});
+
+describe('a delivery whose rows take both ways', () => {
+  it('refuses a repeated key the same way whether its first row was written directly or staged', async () => {
+    const viaDirect = person({ name: '直写' });
+    const viaStage = person({ name: '暂存', household_number: '110105-H-0900', household_relation: '20' });
+    const path = writeCsv(dir, 'both-ways.csv', [
+      viaDirect, // 2: direct
+      viaStage, // 3: staged (household)
+      { ...viaDirect, name: '直写又来', household_number: '110105-H-0900', household_relation: '20' }, // 4
+      { ...viaStage, name: '暂存又来', household_number: '', household_relation: '' }, // 5
+      person({ name: '另一新人' }), // 6: direct
+    ]);
+    const report = await importFile(path);
+    expect(report).toMatchObject({ status: 'merged', totalRows: 5, accepted: 3, rejected: 2, inserted: 3 });
+    expect(readRejects(path)).toEqual([
+      'row,field,reason',
+      '4,id_number,repeats the record of row 2',
+      '5,id_number,repeats the record of row 3',
+    ]);
+    expect(await storedPerson(db, viaDirect.id_number!)).toMatchObject({ name: '直写' });
+    expect(await storedPerson(db, viaStage.id_number!)).toMatchObject({ name: '暂存' });
+    const lineage = await db.query<{ row: number; action: string }>(
+      `SELECT row_no AS row, action FROM import_lineage
+        WHERE batch_id = $1 AND record_type = 'person' ORDER BY row_no`,
+      [report.batchId],
+    );
+    expect(lineage).toEqual([
+      { row: 2, action: 'inserted' },
+      { row: 3, action: 'inserted' },
+      { row: 6, action: 'inserted' },
+    ]);
+    // Each new record registered once in the change log.
+    expect(await countRows(db, 'change_log', `batch = $1 AND action = 'registered'`, [report.batchId])).toBe(
+      3,
+    );
+  });
+
+  it('keeps nothing of the directly written rows when a later check fails the batch', async () => {
+    const before = await countRows(db, 'persons');
+    const rows = [person({ name: '回滚甲' }), person({ name: '回滚乙' })];
+    const path = writeCsv(dir, 'rolled-back.csv', rows);
+    await expect(
+      runImport(db, {
+        registry: 'persons',
+        input: { kind: 'file', path },
+        sourceDept: 'MPS',
+        submittedBy: 'test',
+        onPhase: (phase) => {
+          if (phase === 'staged') throw new Error('stopped after staging');
+        },
+      }),
+    ).rejects.toThrow('stopped after staging');
+    expect(await countRows(db, 'persons')).toBe(before);
+    expect(await storedPerson(db, rows[0]!.id_number!)).toBeNull();
+    // The rerun writes them.
+    expect(await importFile(path)).toMatchObject({ status: 'merged', inserted: 2 });
+  });
+});
