@@ -38,7 +38,7 @@ export const importBatches = pgTable(
     /** Why (corrections): the submitter's reason. */
     note: text('note'),
     status: text('status', { enum: IMPORT_STATUSES }).notNull(),
-    /** Last phase reached: staging, validating, merging, merged. */
+    /** importing while the batch's one transaction runs (nothing of it is visible before), then as status. */
     phase: text('phase').notNull(),
     attempts: integer('attempts').notNull().default(1),
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),

@@ -5,10 +5,12 @@ import type { Config } from '../config.ts';
 import type { Queryable } from '../db/index.ts';
 import {
   blindIndex,
+  blindIndexBytes,
   CryptoError,
   type DataKey,
   decryptField,
   encryptField,
+  encryptFieldBytes,
   keyVersionOf,
 } from './field-cipher.ts';
 import { type Kek, Keyring, resolveKek } from './keyring.ts';
@@ -120,9 +122,19 @@ export function sealWith(keys: SealKeys, value: unknown): string | null {
 
 /** The blind index of a value of an encrypted column of `kind` under `keys` (blank: null). */
 export function indexWith(keys: SealKeys, kind: AtRestKind, value: unknown): string | null {
+  return indexBytesWith(keys, kind, value)?.toString('base64url') ?? null;
+}
+
+/** `sealWith` as bytes: those of field-cipher's encryptFieldBytes (blank: null). */
+export function sealBytesWith(keys: SealKeys, value: unknown): Buffer | null {
+  return isBlank(value) ? null : encryptFieldBytes(keys.data, String(value));
+}
+
+/** `indexWith` as bytes, in field-cipher's shared blind-index buffer (blank: null). */
+export function indexBytesWith(keys: SealKeys, kind: AtRestKind, value: unknown): Buffer | null {
   if (isBlank(value)) return null;
   const normalised = normalisedForIndex(kind, String(value));
-  return normalised === null ? null : blindIndex(keys.index, kind, normalised);
+  return normalised === null ? null : blindIndexBytes(keys.index, kind, normalised);
 }
 
 export interface AtRestCodec {

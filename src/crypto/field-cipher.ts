@@ -105,6 +105,19 @@ function fillIv(out: Buffer): void {
 }
 
 export function encryptField(key: DataKey, plaintext: string): string {
+  return preparedOf(key).prefixText + encryptFieldBytes(key, plaintext).toString('base64url');
+}
+
+/** The prefix of every value `key` seals: `sm4.<version>.`. */
+export function sealedPrefix(key: DataKey): string {
+  return preparedOf(key).prefixText;
+}
+
+/**
+ * The bytes of a sealed value, iv ‖ ciphertext ‖ mac, in a buffer of their own: the stored form is
+ * `sealedPrefix(key)` then their base64url (a seal worker writes that straight into its COPY bytes).
+ */
+export function encryptFieldBytes(key: DataKey, plaintext: string): Buffer {
   const p = preparedOf(key);
   // UTF-8 takes at most 3 bytes per UTF-16 code unit (lone surrogates become U+FFFD, as Buffer.from does).
   const s = scratchOf(plaintext.length * 3);
@@ -116,7 +129,7 @@ export function encryptField(key: DataKey, plaintext: string): string {
   cbcEncrypt(p.sm4, out, 0, s, 0, n, out, IV_BYTES);
   s.fill(0, 0, n);
   hmacSm3Stream.begin(p.mac).update(p.prefixBytes).update(out, 0, body).digestInto(out, body);
-  return p.prefixText + out.toString('base64url');
+  return out;
 }
 
 /** The key version a stored value was written with, or null when the value is not ours. */
@@ -159,6 +172,14 @@ export function decryptField(keys: (version: number) => DataKey | undefined, sto
 
 /** Keyed SM3-HMAC of a normalised value: equality lookups without a plaintext copy or an unkeyed hash. */
 export function blindIndex(indexKey: Buffer, field: string, normalised: string): string {
+  return blindIndexBytes(indexKey, field, normalised).toString('base64url');
+}
+
+/**
+ * The bytes of a blind index (its stored form is their base64url), in a buffer shared by every call: read
+ * them before the next.
+ */
+export function blindIndexBytes(indexKey: Buffer, field: string, normalised: string): Buffer {
   // HMAC-SM3(indexKey, utf8(field) ‖ 0x00 ‖ utf8(normalised)).
   const s = scratchOf(3 * (field.length + normalised.length) + 1);
   let n = s.write(field, 0, 'utf8');
@@ -166,7 +187,7 @@ export function blindIndex(indexKey: Buffer, field: string, normalised: string):
   n += s.write(normalised, n, 'utf8');
   hmacSm3Into(indexKeyOf(indexKey), s, 0, n, macOut, 0);
   s.fill(0, 0, n);
-  return macOut.toString('base64url');
+  return macOut;
 }
 
 /** Wraps a key with the key-encryption key (SM4-CBC + HMAC-SM3, keys derived from the KEK). */

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { csvField } from '../db/csv-field.ts';
-import { indexWith, type SealKeys, sealWith } from './at-rest.ts';
+import { indexBytesWith, type SealKeys, sealBytesWith } from './at-rest.ts';
+import { sealedPrefix } from './field-cipher.ts';
 import {
   FIELD,
   NULL,
@@ -44,6 +45,29 @@ class LineWriter {
     this.length += this.buffer.write(text, this.length, 'latin1');
   }
 
+  /** Bytes as base64url (RFC 4648 §5, no padding), as Buffer's 'base64url' writes them. */
+  base64url(bytes: Buffer): void {
+    const n = bytes.length;
+    this.room(Math.ceil((n * 4) / 3));
+    const out = this.buffer;
+    let at = this.length;
+    let i = 0;
+    for (; i + 2 < n; i += 3) {
+      const v = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+      out[at++] = BASE64URL[v >>> 18]!;
+      out[at++] = BASE64URL[(v >>> 12) & 63]!;
+      out[at++] = BASE64URL[(v >>> 6) & 63]!;
+      out[at++] = BASE64URL[v & 63]!;
+    }
+    if (i < n) {
+      const v = (bytes[i]! << 16) | (i + 1 < n ? bytes[i + 1]! << 8 : 0);
+      out[at++] = BASE64URL[v >>> 18]!;
+      out[at++] = BASE64URL[(v >>> 12) & 63]!;
+      if (i + 1 < n) out[at++] = BASE64URL[(v >>> 6) & 63]!;
+    }
+    this.length = at;
+  }
+
   byte(code: number): void {
     this.room(1);
     this.buffer[this.length++] = code;
@@ -64,7 +88,10 @@ class LineWriter {
   }
 }
 
+const BASE64URL = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
 const COMMA = 0x2c;
+/** The stored form's prefix, written before each sealed value's bytes. */
+const PREFIX = sealedPrefix(keys.data);
 const NEWLINE = 0x0a;
 
 function copyBytes(layout: SealLayout, rows: string): Uint8Array {
@@ -86,9 +113,15 @@ function copyBytes(layout: SealLayout, rows: string): Uint8Array {
       const value = values[f.from + 1] ?? null;
       out.byte(COMMA);
       if (f.as === 'value') out.value(value);
-      else {
-        const stored = f.as === 'sealed' ? sealWith(keys, value) : indexWith(keys, f.kind!, value);
-        if (stored !== null) out.ascii(stored);
+      else if (f.as === 'sealed') {
+        const sealed = sealBytesWith(keys, value);
+        if (sealed !== null) {
+          out.ascii(PREFIX);
+          out.base64url(sealed);
+        }
+      } else {
+        const index = indexBytesWith(keys, f.kind!, value);
+        if (index !== null) out.base64url(index);
       }
     }
     out.byte(NEWLINE);

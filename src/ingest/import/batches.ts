@@ -133,9 +133,9 @@ export async function startBatch(db: Queryable, start: BatchStart): Promise<numb
   const [row] = await db.query<{ attempts: number }>(
     `INSERT INTO import_batches (id, registry, source_dept, file_name, file_checksum, format, submitted_by, note,
                                  status, phase)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 'staging')
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', 'importing')
      ON CONFLICT (id) DO UPDATE
-        SET status = 'running', phase = 'staging', attempts = import_batches.attempts + 1, started_at = now(),
+        SET status = 'running', phase = 'importing', attempts = import_batches.attempts + 1, started_at = now(),
             finished_at = NULL, error = NULL, submitted_by = EXCLUDED.submitted_by, file_name = EXCLUDED.file_name,
             total_rows = 0, accepted = 0, rejected = 0, inserted = 0, changed = 0, unchanged = 0
       WHERE import_batches.status <> 'merged'
@@ -153,10 +153,6 @@ export async function startBatch(db: Queryable, start: BatchStart): Promise<numb
   );
   if (!row) throw new ImportError(`batch '${start.id}' has been merged meanwhile`);
   return Number(row.attempts);
-}
-
-export async function setPhase(db: Queryable, id: string, phase: string): Promise<void> {
-  await db.query(`UPDATE import_batches SET phase = $2 WHERE id = $1 AND status = 'running'`, [id, phase]);
 }
 
 export async function failBatch(db: Queryable, id: string, error: string): Promise<void> {
