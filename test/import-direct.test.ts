@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installDemoAccess } from '../src/access/demo.ts';
-import { loadSource } from '../src/ingest/import/batches.ts';
+import { codecFor } from '../src/crypto/at-rest.ts';
+import { ImportError, loadSource } from '../src/ingest/import/batches.ts';
 import { DirectPath } from '../src/ingest/import/direct.ts';
 import { runImport } from '../src/ingest/import/pipeline.ts';
 import { personsSpec } from '../src/ingest/import/registries/persons.ts';
@@ -15,6 +16,7 @@ import {
   readRejects,
   storedPerson,
   tempDir,
+  until,
   writeCsv,
 } from './import-fixtures.ts';
 
@@ -184,4 +186,47 @@ describe('a delivery whose rows take both ways', () => {
     // The rerun writes them.
     expect(await importFile(path)).toMatchObject({ status: 'merged', inserted: 2 });
   });
+
+  // PGlite has one connection: no other session can take a key meanwhile.
+  it.skipIf(!process.env.DATABASE_URL)(
+    'fails with a clear error and writes nothing when another session takes one of its keys meanwhile',
+    async () => {
+      const mine = person({ name: '本批' });
+      const path = writeCsv(dir, 'raced.csv', [person({ name: '同批' }), mine]);
+      const before = await countRows(db, 'persons');
+      const stored = codecFor(db).encodeRow('persons', { id_number: mine.id_number });
+      let importing: Promise<unknown> = Promise.resolve();
+      let waiting = false;
+      await db.transaction(async (tx) => {
+        // Uncommitted: the import's probe does not see this record, its COPY waits on the key, then finds it taken.
+        await tx.query(
+          `INSERT INTO persons (id_number, id_number_bidx, name, gender, birth_date, hukou_division_code, source_dept)
+           VALUES ($1, $2, '抢先', $3, $4, '110105', 'MPS')`,
+          [stored.id_number, stored.id_number_bidx, mine.gender, mine.birth_date],
+        );
+        importing = importFile(path).catch((error: unknown) => error);
+        const blocked = async () => {
+          const [row] = await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          waiting = Number(row?.n) > 0;
+        };
+        await until(() => {
+          void blocked();
+          return waiting;
+        });
+      });
+      const error = await importing;
+      expect(error).toBeInstanceOf(ImportError);
+      expect((error as Error).message).toBe(
+        'another session wrote a record with a key of this delivery meanwhile (persons_id_number_bidx_key): ' +
+          'nothing of this batch was written; run the import again',
+      );
+      expect(await countRows(db, 'persons')).toBe(before + 1);
+      // The rerun merges against the record that won: one new person, the other changed.
+      expect(await importFile(path)).toMatchObject({ status: 'merged', inserted: 1, changed: 1 });
+      expect(await storedPerson(db, mine.id_number!)).toMatchObject({ name: '本批' });
+    },
+  );
 });

@@ -409,6 +409,20 @@ async function writeRejects(path: string, rejects: readonly RejectRow[]): Promis
   await once(out, 'finish');
 }
 
+/**
+ * A unique violation of the registry while the batch writes: another session committed a record under a
+ * key this batch inserts after the batch looked (its probe, or its staged anti-join). The batch rolled back
+ * whole, so the rerun sees that record and merges against it.
+ */
+function keyTakenMeanwhile(error: unknown, table: string): ImportError | null {
+  const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
+  if (code !== '23505' || (constraint && !constraint.startsWith(`${table}_`))) return null;
+  return new ImportError(
+    `another session wrote a record with a key of this delivery meanwhile${constraint ? ` (${constraint})` : ''}: ` +
+      'nothing of this batch was written; run the import again',
+  );
+}
+
 /** Runs one import (or correction) to its end; see the module comment. */
 export async function runImport(db: Database, options: ImportOptions): Promise<ImportReport> {
   const spec = registrySpec(options.registry);
@@ -606,7 +620,8 @@ export async function runImport(db: Database, options: ImportOptions): Promise<I
     await phase('merged');
     if (rejectsFile) await writeRejects(rejectsFile, rejects);
     return report('merged', counts, batchId, rejects);
-  } catch (error) {
+  } catch (caught) {
+    const error = keyTakenMeanwhile(caught, spec.table) ?? caught;
     await failBatch(db, batchId, (error as Error).message).catch(() => undefined);
     await dropStaging(db, base).catch(() => undefined);
     throw error;
