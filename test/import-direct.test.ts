@@ -128,6 +128,29 @@ describe('routing a chunk', () => {
     expect(stored?.id_number.startsWith('sm4.')).toBe(true);
     expect(stored).toMatchObject({ nationality: 'CHN', status: 'alive' });
   });
+  it('keeps at most its limit of keys: later rows are staged, repeats of direct rows still refused', async () => {
+    const ctx: MergeContext = {
+      db,
+      batchId: 'direct-limit',
+      source: await loadSource(db, 'MPS'),
+      storage: await storageFor(db),
+      stage: 'unused_stage',
+      rejects: 'unused_rejects',
+    };
+    const direct = (await DirectPath.open(personsSpec, ctx, db, 2))!;
+    const [a, b, c] = [person(), person(), person()];
+    const lines = [a, b, c, a, c];
+    const refused: string[] = [];
+    const routed = await direct.route(
+      lines.map(staged),
+      [2, 3, 4, 5, 6],
+      lines.map(() => true),
+      (row, field, reason) => refused.push(`${row},${field},${reason}`),
+    );
+    // a and b fill the limit; c is staged, and so is its repeat (SQL refuses it); a's repeat is refused here.
+    expect(routed).toEqual({ direct: [0, 1], staged: [2, 4] });
+    expect(refused).toEqual(['5,id_number,repeats the record of row 2']);
+  });
 });
 
 describe('a delivery whose rows take both ways', () => {

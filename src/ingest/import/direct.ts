@@ -53,12 +53,24 @@ const literal = (sql: string | undefined): string | null => {
   return m ? m[1]! : null;
 };
 
+/**
+ * The delivery's keys are kept in memory up to this many (≈ 120 MB): a row repeating a directly written one
+ * must be refused here, since no staged check sees it. The rows after the limit are all staged — the keys
+ * kept still catch repeats of direct rows, and SQL those among staged rows.
+ */
+const KEY_LIMIT = 1_000_000;
+
+/** A key of its own: one sliced from a delivery line would keep the whole chunk read alive. */
+const kept = (key: string) => (' ' + key).slice(1);
+
 /** The refusal of a row that repeats an earlier row's key (the wording of checks.ts duplicateKeys). */
 export const repeatsReason = (first: number) => `repeats the record of row ${first}`;
 
 export class DirectPath {
   /** The delivery's keys so far: the row that first gave each, negative when that row was staged. */
   private readonly seen = new Map<string, number>();
+  /** Keys kept at most (≈ 120 bytes each); the rows after the limit are all staged. */
+  private readonly keyLimit: number;
   private readonly keyColumn: string;
   private readonly lookupColumn: string;
   private readonly mustBeEmpty: string[];
@@ -75,7 +87,9 @@ export class DirectPath {
     private readonly ctx: MergeContext,
     private readonly divisionCodes: ReadonlySet<string>,
     private readonly lookup: Queryable,
+    keyLimit: number,
   ) {
+    this.keyLimit = keyLimit;
     const storage = ctx.storage;
     this.keyColumn = spec.key[0]!;
     this.lookupColumn = storage.compareColumn(spec.table, this.keyColumn);
@@ -99,7 +113,12 @@ export class DirectPath {
    * The direct path of `spec` for this import, or null when the registry declares none, its key has more
    * than one column, or a target's insert default is more than a literal (then every row is staged).
    */
-  static async open(spec: RegistrySpec, ctx: MergeContext, lookup: Queryable): Promise<DirectPath | null> {
+  static async open(
+    spec: RegistrySpec,
+    ctx: MergeContext,
+    lookup: Queryable,
+    keyLimit = KEY_LIMIT,
+  ): Promise<DirectPath | null> {
     const declared = spec.direct;
     if (!declared || spec.key.length !== 1) return null;
     const plain = spec.targets.filter((t) => !t.expr && t.from === t.column);
@@ -112,7 +131,7 @@ export class DirectPath {
               (d) => d.code,
             ),
           );
-    return new DirectPath(spec, declared, ctx, codes, lookup);
+    return new DirectPath(spec, declared, ctx, codes, lookup, keyLimit);
   }
 
   /** What Node can tell of a new record from this row alone (see the module comment). */
@@ -147,15 +166,18 @@ export class DirectPath {
   ): Promise<Routed> {
     const storage = this.ctx.storage;
     const keys = rows.map((row) => storage.lookupKey(this.spec.table, this.keyColumn, row[this.keyColumn]!)!);
-    const held = new Set(
-      (
-        await this.lookup.query<{ k: string }>(
-          `SELECT ${this.lookupColumn} AS k FROM ${this.spec.table} WHERE ${this.lookupColumn} = ANY($1::text[])`,
-          [keys],
-        )
-      ).map((r) => r.k),
-    );
     const routed: Routed = { direct: [], staged: [] };
+    const open = this.seen.size < this.keyLimit;
+    const held = open
+      ? new Set(
+          (
+            await this.lookup.query<{ k: string }>(
+              `SELECT ${this.lookupColumn} AS k FROM ${this.spec.table} WHERE ${this.lookupColumn} = ANY($1::text[])`,
+              [keys],
+            )
+          ).map((r) => r.k),
+        )
+      : null;
     for (let i = 0; i < rows.length; i++) {
       const key = keys[i]!;
       const rowNo = rowNos[i]!;
@@ -163,11 +185,14 @@ export class DirectPath {
       if (first !== undefined) {
         if (first > 0) refuse(rowNo, this.keyColumn, repeatsReason(first));
         else routed.staged.push(i);
-      } else if (clean[i] && !held.has(key) && this.vouchesFor(rows[i]!)) {
-        this.seen.set((' ' + key).slice(1), rowNo);
+      } else if (this.seen.size >= this.keyLimit) {
+        // Past the limit a key is no longer kept: the row is staged, where SQL finds its repeats.
+        routed.staged.push(i);
+      } else if (clean[i] && !held!.has(key) && this.vouchesFor(rows[i]!)) {
+        this.seen.set(kept(key), rowNo);
         routed.direct.push(i);
       } else {
-        this.seen.set(key, -rowNo);
+        this.seen.set(kept(key), -rowNo);
         routed.staged.push(i);
       }
     }
