@@ -1,6 +1,4 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installDemoAccess } from '../src/access/demo.ts';
+import { describe, expect, it } from 'vitest';
 import { codecFor } from '../src/crypto/at-rest.ts';
 import { ImportError, loadSource } from '../src/ingest/import/batches.ts';
 import { DirectPath } from '../src/ingest/import/direct.ts';
@@ -8,14 +6,14 @@ import { runImport } from '../src/ingest/import/pipeline.ts';
 import { personsSpec } from '../src/ingest/import/registries/persons.ts';
 import type { MergeContext } from '../src/ingest/import/spec.ts';
 import { type StagedRow, storageFor } from '../src/ingest/import/storage-row.ts';
-import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import type { TestDatabase } from '../src/testing/database.ts';
 import {
   countRows,
   type PersonLine,
   person,
+  personsImportSuite,
   readRejects,
   storedPerson,
-  tempDir,
   until,
   writeCsv,
 } from './import-fixtures.ts';
@@ -27,28 +25,10 @@ import {
 
 let db: TestDatabase;
 let dir: string;
-
-beforeAll(async () => {
-  db = await testDatabase();
-  await installDemoAccess(db);
-  dir = tempDir();
-  await db.query(
-    `INSERT INTO households (household_number, type, division_code, source_dept)
-     VALUES ('110105-H-0900', 'family', '110105', 'MPS')`,
-  );
+const importFile = personsImportSuite(['110105-H-0900'], (opened, folder) => {
+  db = opened;
+  dir = folder;
 });
-afterAll(async () => {
-  await db?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const importFile = (path: string, source = 'MPS') =>
-  runImport(db, {
-    registry: 'persons',
-    input: { kind: 'file', path },
-    sourceDept: source,
-    submittedBy: 'test',
-  });
 
 /** A parsed row as the stage hands it over: every column of the spec, null when absent. */
 function staged(line: PersonLine): StagedRow {

@@ -1,10 +1,14 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { installDemoAccess } from '../src/access/demo.ts';
 import { buildIdNumber, buildUscc } from '../src/codes/index.ts';
 import { codecFor } from '../src/crypto/at-rest.ts';
 import { csvField, type Database } from '../src/db/index.ts';
 import type { Gateway } from '../src/gateway/server.ts';
+import { type ImportOptions, type ImportReport, runImport } from '../src/ingest/import/pipeline.ts';
+import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
 
 /** Helpers of the import tests: delivery files in a temporary folder, persons read back by ID number. */
 
@@ -59,6 +63,44 @@ export function person(overrides: PersonLine & { county?: string; female?: boole
     household_number: '',
     ...rest,
   };
+}
+
+/**
+ * The setup a persons-import test file shares: its own database (demo access, and the households of
+ * `households` in 110105), a temporary folder, both handed to `opened` and removed after the file's tests.
+ * Returns the import of a file from a source (MPS unless told).
+ */
+export function personsImportSuite(
+  households: readonly string[],
+  opened: (db: TestDatabase, dir: string) => void,
+): (path: string, source?: string, extra?: Partial<ImportOptions>) => Promise<ImportReport> {
+  let db: TestDatabase | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    db = await testDatabase();
+    await installDemoAccess(db);
+    dir = tempDir();
+    for (const number of households) {
+      await db.query(
+        `INSERT INTO households (household_number, type, division_code, source_dept)
+         VALUES ($1, 'family', '110105', 'MPS')`,
+        [number],
+      );
+    }
+    opened(db, dir);
+  });
+  afterAll(async () => {
+    await db?.dispose();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return (path, source = 'MPS', extra = {}) =>
+    runImport(db!, {
+      registry: 'persons',
+      input: { kind: 'file', path },
+      sourceDept: source,
+      submittedBy: 'test',
+      ...extra,
+    });
 }
 
 export function tempDir(): string {

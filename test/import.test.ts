@@ -1,43 +1,21 @@
-import { rmSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installDemoAccess } from '../src/access/demo.ts';
-import { runImport } from '../src/ingest/import/pipeline.ts';
-import { type TestDatabase, testDatabase } from '../src/testing/database.ts';
+import { describe, expect, it } from 'vitest';
+import type { TestDatabase } from '../src/testing/database.ts';
 import {
   countRows,
   PERSON_HEADER,
   person,
+  personsImportSuite,
   readRejects,
   storedPerson,
-  tempDir,
   writeCsv,
 } from './import-fixtures.ts';
 
 let db: TestDatabase;
 let dir: string;
-
-beforeAll(async () => {
-  db = await testDatabase();
-  await installDemoAccess(db);
-  dir = tempDir();
-  await db.query(
-    `INSERT INTO households (household_number, type, division_code, source_dept)
-     VALUES ('110105-H-0001', 'family', '110105', 'MPS')`,
-  );
+const importFile = personsImportSuite(['110105-H-0001'], (opened, folder) => {
+  db = opened;
+  dir = folder;
 });
-afterAll(async () => {
-  await db?.dispose();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
-
-const importFile = (path: string, source = 'MPS', extra: Record<string, unknown> = {}) =>
-  runImport(db, {
-    registry: 'persons',
-    input: { kind: 'file', path },
-    sourceDept: source,
-    submittedBy: 'test',
-    ...extra,
-  });
 
 describe('a persons CSV with good and bad rows', () => {
   it('merges the good rows and writes each defect, with row and field, to the rejects file', async () => {
