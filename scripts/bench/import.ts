@@ -17,8 +17,9 @@ import type { BenchContext } from './context.ts';
 import type { Comparison, Measurement } from './harness.ts';
 
 /**
- * The import suite: `npm run import` of N persons from one CSV file (stream, validate each row, COPY to
- * staging, reference checks in SQL, one merge transaction with history, lineage and the change log),
+ * The import suite: `npm run import` of N persons from one CSV file (stream, validate each row, and in one
+ * transaction route each chunk: new records COPYed into persons with their lineage, the rest staged, checked
+ * in SQL and merged with history; the change log from the triggers),
  * against a bare COPY of the very same file into the very same table (persons, with its indexes and
  * triggers) in the same run. The import encrypts the sensitive columns at rest (SM4 + blind indexes, as
  * it must); the same import with the benchmark's clear codec shows what the cryptography costs.
@@ -50,7 +51,7 @@ const GIVEN = ['伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '�
  * the generated population, so every row is new. With `stored`, also writes the same rows in their stored
  * form (ciphertexts and blind indexes, as the import leaves them) for the second baseline.
  */
-export async function writeFile(
+async function writeFile(
   db: Database,
   path: string,
   rows: number,
