@@ -8,12 +8,15 @@ import { accepted, bitOf, type MergeContext, type RegistrySpec, recordExists, su
 
 export const sqlText = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
+/** How a row repeating an earlier row's key is refused (followed by that row's number). */
+export const REPEATS = 'repeats the record of row ';
+
 /** A key that repeats an earlier row of the delivery: the later rows are refused. */
 export function duplicateKeys(spec: RegistrySpec, ctx: MergeContext): string {
   const keys = spec.key.map((k) => ctx.storage.compareColumn(spec.table, k));
   const join = keys.map((k) => `d.${k} = s.${k}`).join(' AND ');
   return `INSERT INTO ${ctx.rejects} (row_no, field, reason)
-    SELECT s.row_no, ${sqlText(spec.key[0]!)}, 'repeats the record of row ' || d.first
+    SELECT s.row_no, ${sqlText(spec.key[0]!)}, ${sqlText(REPEATS)} || d.first
       FROM ${ctx.stage} s
       JOIN (SELECT ${keys.join(', ')}, min(row_no) AS first FROM ${ctx.stage}
              GROUP BY ${keys.join(', ')} HAVING count(*) > 1) d ON ${join}

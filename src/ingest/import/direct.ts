@@ -1,4 +1,5 @@
 import { csvField, type Queryable, type Transaction } from '../../db/index.ts';
+import { REPEATS } from './checks.ts';
 import type { MergeContext, RegistrySpec } from './spec.ts';
 import type { StagedRow } from './storage-row.ts';
 
@@ -63,8 +64,8 @@ const KEY_LIMIT = 1_000_000;
 /** A key of its own: one sliced from a delivery line would keep the whole chunk read alive. */
 const kept = (key: string) => (' ' + key).slice(1);
 
-/** The refusal of a row that repeats an earlier row's key (the wording of checks.ts duplicateKeys). */
-export const repeatsReason = (first: number) => `repeats the record of row ${first}`;
+/** The refusal of a row that repeats an earlier row's key, worded as checks.ts duplicateKeys words it. */
+export const repeatsReason = (first: number) => `${REPEATS}${first}`;
 
 export class DirectPath {
   /** The delivery's keys so far: the row that first gave each, negative when that row was staged. */
